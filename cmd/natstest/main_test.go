@@ -1,0 +1,189 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"go.uber.org/goleak"
+)
+
+// The test binary doubles as the command when asked, so the tests run the real main.
+func TestMain(m *testing.M) {
+	if os.Getenv("NATSTEST_RUN_MAIN") == "1" {
+		main()
+		os.Exit(0)
+	}
+	goleak.VerifyTestMain(m)
+}
+
+type command struct {
+	cmd    *exec.Cmd
+	stderr *bytes.Buffer
+	url    string
+}
+
+// start runs the command with args and reads the URL from its first line of output.
+func start(t *testing.T, args ...string) *command {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), "NATSTEST_RUN_MAIN=1")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	c := &command{cmd: cmd, stderr: &stderr}
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+		}
+	})
+	line := make(chan string, 1)
+	go func() {
+		s := bufio.NewScanner(out)
+		s.Scan()
+		line <- s.Text()
+		_, _ = io.Copy(io.Discard, out)
+	}()
+	select {
+	case c.url = <-line:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("no URL printed in 30s; stderr: %s", stderr.String())
+	}
+	return c
+}
+
+// stop sends sig and returns the exit code.
+func (c *command) stop(t *testing.T, sig os.Signal) int {
+	t.Helper()
+	if err := c.cmd.Process.Signal(sig); err != nil {
+		t.Fatal(err)
+	}
+	err := c.cmd.Wait()
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		return exit.ExitCode()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return 0
+}
+
+func TestServe(t *testing.T) {
+	for _, sig := range []os.Signal{syscall.SIGTERM, os.Interrupt} {
+		t.Run(sig.String(), func(t *testing.T) {
+			store := t.TempDir()
+			c := start(t, "serve", "--addr", "127.0.0.1:0", "--store", store)
+			if !strings.HasPrefix(c.url, "nats://127.0.0.1:") || strings.HasSuffix(c.url, ":0") {
+				t.Fatalf("first line %q, want nats://127.0.0.1:PORT", c.url)
+			}
+			nc, err := nats.Connect(c.url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer nc.Close()
+			sub, err := nc.SubscribeSync("hello")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := nc.Publish("hello", []byte("world")); err != nil {
+				t.Fatal(err)
+			}
+			if m, err := sub.NextMsg(5 * time.Second); err != nil || string(m.Data) != "world" {
+				t.Fatalf("NextMsg = %v, %v", m, err)
+			}
+			js, err := jetstream.New(nc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "S", Subjects: []string{"s.>"}}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := os.Stat(filepath.Join(store, "jetstream")); err != nil {
+				t.Errorf("--store not used: %v", err)
+			}
+			nc.Close()
+			if code := c.stop(t, sig); code != 0 {
+				t.Errorf("exit code %d after %v, want 0; stderr: %s", code, sig, c.stderr)
+			}
+			if nc, err := nats.Connect(c.url, nats.Timeout(time.Second)); err == nil {
+				nc.Close()
+				t.Error("server still up after the command exited")
+			}
+		})
+	}
+}
+
+func TestServeJetStreamOff(t *testing.T) {
+	c := start(t, "serve", "--addr", "127.0.0.1:0", "--jetstream=false", "--log")
+	nc, err := nats.Connect(c.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := js.AccountInfo(ctx); !errors.Is(err, jetstream.ErrJetStreamNotEnabled) {
+		t.Errorf("AccountInfo with --jetstream=false: %v", err)
+	}
+	nc.Close()
+	if code := c.stop(t, syscall.SIGTERM); code != 0 {
+		t.Errorf("exit code %d", code)
+	}
+	if !strings.Contains(c.stderr.String(), "Starting nats-server") {
+		t.Errorf("--log: stderr %q has no server log", c.stderr)
+	}
+}
+
+func TestRunErrors(t *testing.T) {
+	for _, tc := range []struct {
+		args   []string
+		want   string
+		reason string
+	}{
+		{nil, "unknown or missing command", "no command"},
+		{[]string{"serv"}, "unknown or missing command", "misspelt command"},
+		{[]string{"serve", "--backend", "mock"}, `unknown backend "mock": valid backends are embedded`, "unknown backend"},
+		{[]string{"serve", "--addr", "nohost"}, `address "nohost"`, "address without a port"},
+		{[]string{"serve", "extra"}, "serve takes no arguments", "stray argument"},
+		{[]string{"serve", "--bogus"}, "flag provided but not defined: -bogus", "unknown flag"},
+	} {
+		var stdout, stderr bytes.Buffer
+		err := run(context.Background(), tc.args, &stdout, &stderr)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: run(%q) = %v, want an error containing %q", tc.reason, tc.args, err, tc.want)
+		}
+		if stdout.Len() != 0 {
+			t.Errorf("%s: printed %q on stdout", tc.reason, stdout.String())
+		}
+	}
+	var stderr bytes.Buffer
+	if err := run(context.Background(), []string{"serve", "-h"}, io.Discard, &stderr); !errors.Is(err, flag.ErrHelp) {
+		t.Errorf("serve -h: %v", err)
+	}
+	if !strings.Contains(stderr.String(), "-addr host:port") {
+		t.Errorf("serve -h printed %q", stderr.String())
+	}
+}

@@ -1,0 +1,128 @@
+package natskit_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/natskit/natskit/natstest"
+)
+
+// Order is what the example application publishes.
+type Order struct {
+	ID    int    `json:"id"`
+	Item  string `json:"item"`
+	Total int    `json:"total"`
+}
+
+// createOrder is the application code under test: it takes a real *nats.Conn.
+func createOrder(nc *nats.Conn, o Order) error {
+	data, err := json.Marshal(o)
+	if err != nil {
+		return err
+	}
+	return nc.Publish(fmt.Sprintf("orders.%d.created", o.ID), data)
+}
+
+// A handler test: the recorder keeps everything published on orders.>, in order.
+// In a test, natstest.New(t) replaces Start and Close.
+func Example() {
+	env, err := natstest.Start()
+	if err != nil {
+		panic(err)
+	}
+	defer env.Close()
+
+	rec := env.Record("orders.>")
+	if err := createOrder(env.Conn(), Order{ID: 42, Item: "tea", Total: 3}); err != nil {
+		panic(err)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	msgs, err := rec.Wait(ctx, 1)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(msgs[0].Subject, string(msgs[0].Data))
+	// Output: orders.42.created {"id":42,"item":"tea","total":3}
+}
+
+// Request and reply: WaitForInterest returns once the responder's subscription is live, so the
+// request cannot race it.
+func ExampleEnv_WaitForInterest() {
+	env, err := natstest.Start()
+	if err != nil {
+		panic(err)
+	}
+	defer env.Close()
+
+	go func() {
+		responder := env.Connect(nats.Name("pricing"))
+		_, _ = responder.Subscribe("price.get", func(m *nats.Msg) {
+			_ = m.Respond([]byte("price of " + string(m.Data) + ": 3"))
+		})
+	}()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := env.WaitForInterest(ctx, "price.get", 1); err != nil {
+		panic(err)
+	}
+	reply, err := env.Conn().RequestWithContext(ctx, "price.get", []byte("tea"))
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(string(reply.Data))
+	// Output: price of tea: 3
+}
+
+// JetStream: a stream, a publish acknowledged by the server, and a fetch from a durable consumer.
+func ExampleEnv_JetStream() {
+	env, err := natstest.Start()
+	if err != nil {
+		panic(err)
+	}
+	defer env.Close()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	js := env.JetStream()
+	stream, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "ORDERS", Subjects: []string{"orders.>"}})
+	if err != nil {
+		panic(err)
+	}
+	ack, err := js.Publish(ctx, "orders.1.created", []byte("tea"))
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println("stored as", ack.Stream, ack.Sequence)
+
+	cons, err := stream.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{Durable: "billing", AckPolicy: jetstream.AckExplicitPolicy})
+	if err != nil {
+		panic(err)
+	}
+	batch, err := cons.Fetch(1, jetstream.FetchMaxWait(2*time.Second))
+	if err != nil {
+		panic(err)
+	}
+	for m := range batch.Messages() {
+		fmt.Println("fetched", m.Subject(), string(m.Data()))
+		if err := m.DoubleAck(ctx); err != nil {
+			panic(err)
+		}
+	}
+	info, err := cons.Info(ctx)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println("pending acks", info.NumAckPending)
+	// Output:
+	// stored as ORDERS 1
+	// fetched orders.1.created tea
+	// pending acks 0
+}

@@ -1,0 +1,163 @@
+package natstest
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nuid"
+
+	"github.com/natskit/natskit/internal/subject"
+)
+
+// Embedded runs the real nats-server, the version pinned in go.mod, inside the test process.
+var Embedded Backend = embeddedBackend{}
+
+type embeddedBackend struct{}
+
+func (embeddedBackend) String() string   { return "embedded" }
+func (embeddedBackend) available() error { return nil }
+
+func (embeddedBackend) start(c *config) (instance, error) {
+	opts, err := c.embeddedOptions()
+	if err != nil {
+		return nil, err
+	}
+	srv, err := server.NewServer(opts)
+	if err != nil {
+		return nil, err
+	}
+	srv.SetLoggerV2(&logger{write: c.log}, opts.Debug, opts.Trace, false)
+	srv.Start()
+	if !srv.ReadyForConnections(c.readyWait) {
+		srv.Shutdown()
+		srv.WaitForShutdown()
+		return nil, fmt.Errorf("not ready for connections after %v", c.readyWait)
+	}
+	return &embedded{srv: srv, inProcess: opts.DontListen}, nil
+}
+
+// embeddedOptions builds the server options: the user's, filled in where they are silent.
+func (c *config) embeddedOptions() (*server.Options, error) {
+	var opts *server.Options
+	switch {
+	case c.configFile != "":
+		o, err := server.ProcessConfigFile(c.configFile)
+		if err != nil {
+			return nil, fmt.Errorf("config file: %w", err)
+		}
+		opts = o
+	case c.serverOpts != nil:
+		opts = c.serverOpts.Clone()
+	default:
+		opts = &server.Options{JetStream: c.jetStream}
+	}
+	if c.addr != "" {
+		host, port, err := splitAddr(c.addr)
+		if err != nil {
+			return nil, err
+		}
+		opts.Host, opts.Port = host, port
+	}
+	if opts.Host == "" {
+		opts.Host = "127.0.0.1"
+	}
+	if opts.Port == 0 {
+		opts.Port = server.RANDOM_PORT
+	}
+	if c.inProcess {
+		opts.DontListen = true
+	}
+	if opts.ServerName == "" {
+		opts.ServerName = "natstest-" + nuid.Next()
+	}
+	if opts.JetStream && opts.StoreDir == "" {
+		opts.StoreDir = c.storeDir
+	}
+	opts.NoSigs = true
+	opts.NoLog = false
+	return opts, nil
+}
+
+// splitAddr parses "host:port"; port 0 means a free port.
+func splitAddr(addr string) (string, int, error) {
+	host, p, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", 0, fmt.Errorf("address %q: %w", addr, err)
+	}
+	port, err := strconv.Atoi(p)
+	if err != nil || port < 0 || port > 65535 {
+		return "", 0, fmt.Errorf("address %q: invalid port %q", addr, p)
+	}
+	if port == 0 {
+		port = server.RANDOM_PORT
+	}
+	return host, port, nil
+}
+
+type embedded struct {
+	srv       *server.Server
+	inProcess bool
+	once      sync.Once
+}
+
+func (e *embedded) url() string {
+	if e.inProcess {
+		return ""
+	}
+	return e.srv.ClientURL()
+}
+
+func (e *embedded) dialOptions() []nats.Option {
+	if e.inProcess {
+		return []nats.Option{nats.InProcessServer(e.srv)}
+	}
+	return nil
+}
+
+func (e *embedded) interest(_ context.Context, subj string, skip map[uint64]bool) (int, error) {
+	cz, err := e.srv.Connz(&server.ConnzOptions{SubscriptionsDetail: true, Limit: 1 << 30})
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, ci := range cz.Conns {
+		if skip[ci.Cid] {
+			continue
+		}
+		for _, sd := range ci.SubsDetail {
+			if subject.Matches(sd.Subject, subj) {
+				n++
+			}
+		}
+	}
+	return n, nil
+}
+
+func (e *embedded) shutdown() {
+	e.once.Do(func() {
+		e.srv.Shutdown()
+		e.srv.WaitForShutdown()
+	})
+}
+
+// logger hands every line the server logs to write.
+type logger struct{ write func(string) }
+
+func (l *logger) logf(level, format string, v []any) {
+	if l.write != nil {
+		l.write(level + " " + strings.TrimRight(fmt.Sprintf(format, v...), "\n"))
+	}
+}
+
+func (l *logger) Noticef(format string, v ...any) { l.logf("[INF]", format, v) }
+func (l *logger) Warnf(format string, v ...any)   { l.logf("[WRN]", format, v) }
+func (l *logger) Fatalf(format string, v ...any)  { l.logf("[FTL]", format, v) }
+func (l *logger) Errorf(format string, v ...any)  { l.logf("[ERR]", format, v) }
+func (l *logger) Debugf(format string, v ...any)  { l.logf("[DBG]", format, v) }
+func (l *logger) Tracef(format string, v ...any)  { l.logf("[TRC]", format, v) }

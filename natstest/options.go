@@ -1,0 +1,79 @@
+package natstest
+
+import (
+	"io"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+)
+
+// An Option configures New, Each and Serve.
+type Option func(*config)
+
+type config struct {
+	backend     Backend
+	jetStream   bool
+	fileStore   bool
+	storeDir    string
+	inProcess   bool
+	addr        string
+	serverOpts  *server.Options
+	configFile  string
+	connectOpts []nats.Option
+	logOutput   io.Writer
+	readyWait   time.Duration
+
+	// set by New and Serve, not by options
+	log func(line string)
+}
+
+func newConfig(opts []Option) *config {
+	c := &config{jetStream: true, readyWait: 10 * time.Second}
+	for _, o := range opts {
+		o(c)
+	}
+	return c
+}
+
+// WithBackend runs the environment on b, whatever NATSTEST_BACKEND says.
+func WithBackend(b Backend) Option { return func(c *config) { c.backend = b } }
+
+// WithJetStream turns JetStream on or off (on by default).
+func WithJetStream(on bool) Option { return func(c *config) { c.jetStream = on } }
+
+// WithFileStore keeps JetStream's store on disk, in a directory of t.TempDir(), instead of in
+// memory-backed storage.
+func WithFileStore() Option { return func(c *config) { c.fileStore = true } }
+
+// WithStoreDir keeps JetStream's store in dir, which natstest neither creates nor removes.
+func WithStoreDir(dir string) Option { return func(c *config) { c.storeDir = dir; c.fileStore = true } }
+
+// WithInProcess serves clients through in-memory pipes (nats.InProcessServer) and opens no port;
+// Env.URL is then "".
+func WithInProcess() Option { return func(c *config) { c.inProcess = true } }
+
+// WithAddr listens on addr ("127.0.0.1:4222"; port 0 picks a free one). The default is
+// 127.0.0.1 on a free port.
+func WithAddr(addr string) Option { return func(c *config) { c.addr = addr } }
+
+// WithServerOptions runs the embedded server with a copy of opts, for accounts, auth, limits
+// and the rest. natstest still fills in what opts leaves empty: host 127.0.0.1, a free port,
+// a store directory, logging. JetStream follows opts.JetStream.
+func WithServerOptions(opts *server.Options) Option {
+	return func(c *config) { c.serverOpts = opts }
+}
+
+// WithConfigFile runs the embedded server with a nats-server configuration file, filled in as
+// for WithServerOptions.
+func WithConfigFile(path string) Option { return func(c *config) { c.configFile = path } }
+
+// WithConnectOptions adds options to every client connection the environment opens (Conn,
+// Connect, the recorders'), before the options given to Connect itself: credentials, for example.
+func WithConnectOptions(opts ...nats.Option) Option {
+	return func(c *config) { c.connectOpts = append(c.connectOpts, opts...) }
+}
+
+// WithLogOutput writes the server's log to w as it happens. By default New keeps the log and
+// prints it through t.Log only if the test fails, and Serve discards it.
+func WithLogOutput(w io.Writer) Option { return func(c *config) { c.logOutput = w } }
