@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -22,11 +23,33 @@ import (
 
 // The test binary doubles as the command when asked, so the tests run the real main.
 func TestMain(m *testing.M) {
+	if os.Getenv("NATSTEST_RUN_CLIENT") == "1" {
+		os.Exit(client())
+	}
 	if os.Getenv("NATSTEST_RUN_MAIN") == "1" {
 		main()
 		os.Exit(0)
 	}
 	goleak.VerifyTestMain(m)
+}
+
+// client is a program that natstest run runs: it connects to NATS_URL and reports what it finds.
+func client() int {
+	nc, err := nats.Connect(os.Getenv("NATS_URL"))
+	if err != nil {
+		fmt.Println("connect:", err)
+		return 1
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := js.AccountInfo(ctx); err != nil {
+		fmt.Println("jetstream:", err)
+		return 1
+	}
+	fmt.Println("connected to", nc.ConnectedUrl(), "with JetStream")
+	return 0
 }
 
 type command struct {
@@ -164,6 +187,7 @@ func TestRunErrors(t *testing.T) {
 		reason string
 	}{
 		{nil, "unknown or missing command", "no command"},
+		{[]string{"run"}, "run needs a command", "run without a command"},
 		{[]string{"serv"}, "unknown or missing command", "misspelt command"},
 		{[]string{"serve", "--backend", "mock"}, `unknown backend "mock": valid backends are embedded`, "unknown backend"},
 		{[]string{"serve", "--addr", "nohost"}, `address "nohost"`, "address without a port"},
@@ -185,5 +209,42 @@ func TestRunErrors(t *testing.T) {
 	}
 	if !strings.Contains(stderr.String(), "-addr host:port") {
 		t.Errorf("serve -h printed %q", stderr.String())
+	}
+}
+
+func TestRunCommand(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	script := `nats_url="$NATS_URL"; case "$nats_url" in nats://127.0.0.1:*) echo "$nats_url";; *) exit 9;; esac`
+	if err := run(context.Background(), []string{"run", "--jetstream=false", "--", "sh", "-c", script}, &stdout, &stderr); err != nil {
+		t.Fatalf("run: %v; stderr: %s", err, stderr.String())
+	}
+	url := strings.TrimSpace(stdout.String())
+	if !strings.HasPrefix(url, "nats://127.0.0.1:") || strings.HasSuffix(url, ":4222") {
+		t.Errorf("the command saw NATS_URL=%q, want a free loopback port", url)
+	}
+	if nc, err := nats.Connect(url, nats.Timeout(time.Second)); err == nil {
+		nc.Close()
+		t.Error("server still up after run returned")
+	}
+
+	// A real client reaches the server through NATS_URL.
+	stdout.Reset()
+	c := exec.Command(os.Args[0], "run", "--", "env", "NATSTEST_RUN_CLIENT=1", os.Args[0])
+	c.Env = append(os.Environ(), "NATSTEST_RUN_MAIN=1")
+	c.Stdout = &stdout
+	if err := c.Run(); err != nil {
+		t.Fatalf("natstest run -- client: %v", err)
+	}
+	if got := stdout.String(); !strings.HasPrefix(got, "connected to nats://127.0.0.1:") {
+		t.Errorf("client printed %q", got)
+	}
+
+	// The command's exit code is the exit code of natstest run.
+	c = exec.Command(os.Args[0], "run", "--", "sh", "-c", "exit 3")
+	c.Env = append(os.Environ(), "NATSTEST_RUN_MAIN=1")
+	err := c.Run()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 3 {
+		t.Errorf("natstest run -- sh -c 'exit 3': %v, want exit code 3", err)
 	}
 }
