@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -320,49 +321,103 @@ func TestEachRunsEveryBackend(t *testing.T) {
 	}
 }
 
+// isolated checks that env sees only its own traffic and JetStream state.
+func isolated(t *testing.T, env *Env, i int) {
+	t.Helper()
+	ctx := ctxT(t)
+	rec := env.Record("shared.>")
+	js := env.JetStream()
+	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "SAME", Subjects: []string{"shared.>"}}); err != nil {
+		t.Fatal(err)
+	}
+	want := []byte{byte(i)}
+	ack, err := js.Publish(ctx, "shared.subject", want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ack.Sequence != 1 {
+		t.Errorf("stream sequence %d, want 1: another test's message is in this stream", ack.Sequence)
+	}
+	if err := rec.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	msgs := rec.Messages()
+	if len(msgs) != 1 || string(msgs[0].Data) != string(want) {
+		t.Errorf("recorded %v, want only this test's message %v", msgs, want)
+	}
+}
+
 func TestParallelEnvsDoNotInterfere(t *testing.T) {
 	const n = 50
-	urls := make(chan string, n)
+	var (
+		mu   sync.Mutex
+		live = map[string]bool{}
+		seen int
+	)
 	t.Run("group", func(t *testing.T) {
 		for i := range n {
 			t.Run("env", func(t *testing.T) {
 				t.Parallel()
+				var url string
+				t.Cleanup(func() { // runs after the Env's cleanup: the port is free again
+					mu.Lock()
+					delete(live, url)
+					mu.Unlock()
+				})
 				env := New(t)
-				urls <- env.URL()
-				ctx := ctxT(t)
-				rec := env.Record("shared.>")
-				js := env.JetStream()
-				if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "SAME", Subjects: []string{"shared.>"}}); err != nil {
-					t.Fatal(err)
+				url = env.URL()
+				mu.Lock()
+				if live[url] {
+					t.Errorf("two live environments share %s", url)
 				}
-				want := []byte{byte(i)}
-				ack, err := js.Publish(ctx, "shared.subject", want)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if ack.Sequence != 1 {
-					t.Errorf("stream sequence %d, want 1: another test's message is in this stream", ack.Sequence)
-				}
-				if err := rec.Sync(ctx); err != nil {
-					t.Fatal(err)
-				}
-				msgs := rec.Messages()
-				if len(msgs) != 1 || string(msgs[0].Data) != string(want) {
-					t.Errorf("recorded %v, want only this test's message %v", msgs, want)
-				}
+				live[url] = true
+				seen++
+				mu.Unlock()
+				isolated(t, env, i)
 			})
 		}
 	})
-	close(urls)
-	seen := map[string]bool{}
-	for u := range urls {
-		if seen[u] {
-			t.Errorf("two environments shared %s", u)
-		}
-		seen[u] = true
+	if seen != n {
+		t.Errorf("%d environments started, want %d", seen, n)
 	}
-	if len(seen) != n {
-		t.Errorf("%d environments started, want %d", len(seen), n)
+}
+
+// Fifty environments alive at the same time, whatever -parallel says: t.Run from many goroutines.
+func TestFiftyEnvsAtOnce(t *testing.T) {
+	const n = 50
+	var (
+		up, done sync.WaitGroup
+		mu       sync.Mutex
+		urls     = map[string]bool{}
+	)
+	up.Add(n)
+	allUp := make(chan struct{})
+	for i := range n {
+		done.Add(1)
+		go func() {
+			defer done.Done()
+			t.Run(fmt.Sprint("env", i), func(t *testing.T) {
+				var once sync.Once
+				ready := func() { once.Do(up.Done) }
+				defer ready() // even if New fails the test, so that the others go on
+				env := New(t)
+				mu.Lock()
+				if urls[env.URL()] {
+					t.Errorf("two live environments share %s", env.URL())
+				}
+				urls[env.URL()] = true
+				mu.Unlock()
+				ready()
+				<-allUp
+				isolated(t, env, i)
+			})
+		}()
+	}
+	up.Wait()
+	close(allUp)
+	done.Wait()
+	if len(urls) != n {
+		t.Errorf("%d distinct URLs, want %d", len(urls), n)
 	}
 }
 

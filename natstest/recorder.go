@@ -114,8 +114,9 @@ func (l *recordLog) run() {
 	defer close(l.done)
 	for m := range l.ch {
 		if m.Sub == nil { // a mark: every message before it has been recorded
-			v, _ := l.marks.LoadAndDelete(m)
-			close(v.(chan struct{}))
+			if v, ok := l.marks.LoadAndDelete(m); ok {
+				close(v.(chan struct{}))
+			}
 			if m.Subject == "stop" {
 				return
 			}
@@ -130,20 +131,31 @@ func (l *recordLog) run() {
 	}
 }
 
-// mark returns a channel closed once everything the channel held before the call is recorded.
-func (l *recordLog) mark(ctx context.Context, kind string) (<-chan struct{}, error) {
+// mark waits until everything the channel held before the call is recorded, or the log stops.
+func (l *recordLog) mark(ctx context.Context, kind string) error {
+	select {
+	case <-l.done:
+		return errStopped
+	default:
+	}
 	m := &nats.Msg{Subject: kind}
 	reached := make(chan struct{})
 	l.marks.Store(m, reached)
+	defer l.marks.Delete(m)
 	select {
 	case l.ch <- m:
-		return reached, nil
 	case <-l.done:
-		l.marks.Delete(m)
-		return nil, errStopped
+		return errStopped
 	case <-ctx.Done():
-		l.marks.Delete(m)
-		return nil, ctx.Err()
+		return ctx.Err()
+	}
+	select {
+	case <-reached:
+		return nil
+	case <-l.done: // stopped at an earlier mark; what it had is all it will have
+		return errStopped
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }
 
@@ -171,9 +183,7 @@ func (l *recordLog) stop() {
 		for _, s := range subs {
 			_ = s.Unsubscribe()
 		}
-		if reached, err := l.mark(context.Background(), "stop"); err == nil {
-			<-reached
-		}
+		_ = l.mark(context.Background(), "stop")
 		<-l.done
 		l.mu.Lock()
 		close(l.changed)
@@ -285,16 +295,9 @@ func (r *Recorder) Sync(ctx context.Context) error {
 	if err := r.log.conn.FlushWithContext(ctx); err != nil {
 		return fmt.Errorf("natstest: sync %s: %w", r, err)
 	}
-	reached, err := r.log.mark(ctx, "sync")
+	err := r.log.mark(ctx, "sync")
 	if errors.Is(err, errStopped) {
 		return nil // a stopped recorder has recorded all it ever will
-	}
-	if err == nil {
-		select {
-		case <-reached:
-		case <-ctx.Done():
-			err = ctx.Err()
-		}
 	}
 	if err != nil {
 		return fmt.Errorf("natstest: sync %s: %w", r, err)

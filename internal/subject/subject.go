@@ -1,103 +1,120 @@
 // Package subject holds NATS subject rules as nats-server applies them.
+//
+//	subject.Matches("orders.*.created", "orders.eu.created") // true
+//	subject.Matches("wc.>", "wc.*")                          // true: "*" is literal when published
 package subject
 
-// Matches reports whether a subscription on pattern receives a message published on subj: a
-// pattern token "*" matches one token, a last pattern token ">" matches one or more; wildcard
-// characters inside a longer token, and any wildcard in subj, are literal text.
+// Matches reports whether a subscription on pattern receives a message published on subj, as
+// nats-server routes it. An invalid pattern, or a subj no client can publish (empty token, space,
+// tab, CR, LF), matches nothing; wildcards in subj are literal text. It does not allocate.
 func Matches(pattern, subj string) bool {
-	if pattern == "" || subj == "" {
+	np, ns := len(pattern), len(subj)
+	if np == 0 || ns == 0 {
 		return false
 	}
+	pi, si := 0, 0
 	for {
-		pt, prest, pmore := cut(pattern)
-		st, srest, smore := cut(subj)
-		if pt == "" || st == "" {
+		pe := pi
+		for pe < np && pattern[pe] != '.' {
+			if patternSpace(pattern[pe]) {
+				return false
+			}
+			pe++
+		}
+		se := si
+		for se < ns && subj[se] != '.' {
+			if wireSpace(subj[se]) {
+				return false
+			}
+			se++
+		}
+		if pe == pi || se == si {
 			return false
 		}
-		switch {
+		switch pt := pattern[pi:pe]; {
 		case pt == ">":
-			return !pmore && validTokens(subj)
-		case pt == "*" || pt == st:
+			return pe == np && publishable(subj[se:])
+		case pt == "*" || pt == subj[si:se]:
 		default:
 			return false
 		}
-		if !pmore || !smore {
-			return pmore == smore
+		pdone, sdone := pe == np, se == ns
+		if pdone || sdone {
+			return pdone && sdone
 		}
-		pattern, subj = prest, srest
+		pi, si = pe+1, se+1
 	}
 }
 
-// cut splits s at its first '.', reporting whether there was one.
-func cut(s string) (token, rest string, more bool) {
-	for i := 0; i < len(s); i++ {
-		if s[i] == '.' {
-			return s[:i], s[i+1:], true
-		}
+// publishable reports whether rest, the remainder of a subject after a complete token (empty,
+// or starting with '.'), has no empty token and no character that breaks the protocol line.
+func publishable(rest string) bool {
+	if rest == "" {
+		return true
 	}
-	return s, "", false
-}
-
-// validTokens reports whether s has no empty token.
-func validTokens(s string) bool {
-	if s == "" || s[0] == '.' || s[len(s)-1] == '.' {
+	if rest[len(rest)-1] == '.' {
 		return false
 	}
-	for i := 1; i < len(s); i++ {
-		if s[i] == '.' && s[i-1] == '.' {
+	for i := 0; i < len(rest); i++ {
+		c := rest[i]
+		if c == '.' && i+1 < len(rest) && rest[i+1] == '.' || wireSpace(c) {
 			return false
 		}
 	}
 	return true
 }
 
-// ValidPattern reports whether p is a valid subscription subject, as nats-server's
-// IsValidSubject judges it: no empty token, no whitespace, ">" only as the last token.
+// ValidPattern reports whether p is a valid subscription subject, mirroring nats-server's
+// IsValidSubject: non-empty, no empty token, no space, tab, CR, LF or form feed, and ">" only
+// as the last token.
 func ValidPattern(p string) bool {
 	if p == "" {
 		return false
 	}
-	rest, more := p, true
-	for more {
-		var t string
-		t, rest, more = cut(rest)
-		switch {
-		case t == "":
-			return false
-		case t == ">":
-			if more {
+	start := 0
+	for i := 0; i <= len(p); i++ {
+		if i < len(p) && p[i] != '.' {
+			if patternSpace(p[i]) {
 				return false
 			}
-		case hasSpace(t):
+			continue
+		}
+		switch t := p[start:i]; {
+		case t == "":
+			return false
+		case t == ">" && i < len(p):
 			return false
 		}
+		start = i + 1
 	}
 	return true
 }
 
-// ValidLiteral reports whether s is a valid subject to publish on, as nats-server's
-// IsValidPublishSubject judges it: a valid subject with no "*" or ">" token.
+// ValidLiteral reports whether s is a valid subject without wildcards, mirroring nats-server's
+// IsValidPublishSubject: ValidPattern holds and no token is exactly "*" or ">".
 func ValidLiteral(s string) bool {
 	if !ValidPattern(s) {
 		return false
 	}
-	rest, more := s, true
-	for more {
-		var t string
-		t, rest, more = cut(rest)
-		if t == "*" || t == ">" {
+	start := 0
+	for i := 0; i <= len(s); i++ {
+		if i < len(s) && s[i] != '.' {
+			continue
+		}
+		if t := s[start:i]; t == "*" || t == ">" {
 			return false
 		}
+		start = i + 1
 	}
 	return true
 }
 
-func hasSpace(t string) bool {
-	for i := 0; i < len(t); i++ {
-		switch t[i] {
-		case ' ', '\t', '\n', '\r', '\f':
-			return true
-		}
-	}
-	return false
+// patternSpace reports whether c is whitespace that nats-server's IsValidSubject rejects.
+func patternSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'
+}
+
+// wireSpace reports whether c ends a subject on the protocol line, so no client can publish it.
+func wireSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r'
 }
