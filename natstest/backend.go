@@ -44,8 +44,9 @@ var backends = []Backend{Embedded}
 // Backends returns every backend natskit knows, available here or not, in the order Each runs them.
 func Backends() []Backend { return append([]Backend(nil), backends...) }
 
-// DefaultBackend is the backend New uses when neither WithBackend nor NATSTEST_BACKEND picks one.
-var DefaultBackend Backend = Embedded
+// DefaultBackend is the backend New uses when neither WithBackend nor NATSTEST_BACKEND picks one:
+// Embedded.
+func DefaultBackend() Backend { return Embedded }
 
 // ParseBackend returns the backend named name ("embedded", ...). An unknown name is an error
 // that lists the valid ones.
@@ -65,7 +66,7 @@ func ParseBackend(name string) (Backend, error) {
 func backendFromEnv() (Backend, error) {
 	v, ok := os.LookupEnv(EnvBackend)
 	if !ok || strings.TrimSpace(v) == "" {
-		return DefaultBackend, nil
+		return DefaultBackend(), nil
 	}
 	b, err := ParseBackend(v)
 	if err != nil {

@@ -282,8 +282,8 @@ func TestBackendSelection(t *testing.T) {
 	})
 	t.Run("default", func(t *testing.T) {
 		t.Setenv(EnvBackend, "")
-		if b := New(t).Backend(); b != DefaultBackend {
-			t.Errorf("Backend() = %v, want %v", b, DefaultBackend)
+		if b := New(t).Backend(); b != DefaultBackend() {
+			t.Errorf("Backend() = %v, want %v", b, DefaultBackend())
 		}
 	})
 	t.Run("ParseBackend", func(t *testing.T) {

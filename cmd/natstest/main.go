@@ -68,7 +68,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		defAddr = "127.0.0.1:0"
 	}
 	addr := fs.String("addr", defAddr, "`host:port` to listen on; port 0 picks a free port")
-	backend := fs.String("backend", natstest.DefaultBackend.String(), "server to run: "+backendNames())
+	backend := fs.String("backend", natstest.DefaultBackend().String(), "server to run: "+backendNames())
 	js := fs.Bool("jetstream", true, "enable JetStream")
 	store := fs.String("store", "", "JetStream store `directory` (default: a temporary one, removed on exit)")
 	logs := fs.Bool("log", false, "write the server's log to stderr")
