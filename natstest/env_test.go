@@ -494,3 +494,48 @@ func TestStartErrors(t *testing.T) {
 		t.Errorf("Start with NATSTEST_BACKEND=mock: %v", err)
 	}
 }
+
+// missingBackend stands for a backend this machine cannot run (Docker absent, say).
+type missingBackend struct{}
+
+func (missingBackend) String() string                  { return "missing" }
+func (missingBackend) available() error                { return errors.New("no engine here") }
+func (missingBackend) start(*config) (instance, error) { return nil, errors.New("unreachable") }
+
+func TestUnavailableBackend(t *testing.T) {
+	saved := backends
+	backends = append(backends[:len(backends):len(backends)], missingBackend{})
+	t.Cleanup(func() { backends = saved })
+
+	var ran []string
+	t.Run("each", func(t *testing.T) {
+		Each(t, func(t *testing.T, env *Env) { ran = append(ran, env.Backend().String()) })
+	})
+	if strings.Join(ran, ",") != "embedded" {
+		t.Errorf("Each ran the body on %v, want only the available backends", ran)
+	}
+
+	tb := newFakeTB(t)
+	tb.run(func() { New(tb, WithBackend(missingBackend{})) })
+	tb.finish()
+	if got, want := tb.errorText(), "natstest: backend missing is not available here: no engine here"; got != want {
+		t.Errorf("New on a missing backend: %q, want %q", got, want)
+	}
+	if _, err := ParseBackend("MISSING"); err != nil {
+		t.Errorf("ParseBackend of a registered backend: %v", err)
+	}
+}
+
+func TestConnectFailure(t *testing.T) {
+	tb := newFakeTB(t)
+	tb.run(func() {
+		env := New(tb, WithServerOptions(&server.Options{Username: "app", Password: "right"}),
+			WithConnectOptions(nats.UserInfo("app", "right")))
+		env.Connect(nats.UserInfo("app", "wrong"), nats.NoReconnect())
+		t.Error("Connect returned with a wrong password")
+	})
+	tb.finish()
+	if got, want := tb.errorText(), "natstest: connect to embedded server: nats: Authorization Violation"; got != want {
+		t.Errorf("failure = %q, want %q", got, want)
+	}
+}
