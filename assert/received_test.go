@@ -96,6 +96,9 @@ func TestReceivedHeader(t *testing.T) {
 	if err := nc.PublishMsg(msg("a", "x", "Trace", "abc")); err != nil {
 		t.Fatal(err)
 	}
+	if err := nc.Flush(); err != nil { // the message is queued before the short wait starts
+		t.Fatal(err)
+	}
 	tb := &recTB{}
 	r := tb.failed(t, assert.Received(tb, sub, "x", assert.WithHeader("Trace", "xyz"), assert.Within(100*time.Millisecond)))
 	contains(t, r, `for a message with "x", header "Trace": "xyz"`, "message 1, a: payload equal", `header "Trace": want "xyz", got ["abc"]`)
