@@ -6,10 +6,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
-	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
+
+	"github.com/natskit/natskit/natstest"
 )
 
 // recTB records what the assertions report instead of failing the test.
@@ -161,25 +161,8 @@ func (r *fakeRec) Sync(ctx context.Context) error {
 	return err
 }
 
-// runServer starts an embedded nats-server and connects to it; both close in t.Cleanup.
+// runServer gives the test a connection to a server of its own, released in t.Cleanup.
 func runServer(t *testing.T) *nats.Conn {
 	t.Helper()
-	srv, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true})
-	if err != nil {
-		t.Fatalf("new server: %v", err)
-	}
-	srv.Start()
-	t.Cleanup(func() {
-		srv.Shutdown()
-		srv.WaitForShutdown()
-	})
-	if !srv.ReadyForConnections(10 * time.Second) {
-		t.Fatal("server not ready for connections")
-	}
-	nc, err := nats.Connect(srv.ClientURL())
-	if err != nil {
-		t.Fatalf("connect: %v", err)
-	}
-	t.Cleanup(nc.Close) // registered after the shutdown, so it runs before it
-	return nc
+	return natstest.New(t, natstest.WithJetStream(false)).Conn()
 }
