@@ -20,6 +20,8 @@ type Message struct {
 	Header  nats.Header
 	Data    []byte
 	Time    time.Time // when the recorder received it
+
+	msg *nats.Msg // as received, handed out by Snapshot without a copy per call
 }
 
 // Msg returns the message as a *nats.Msg.
@@ -122,7 +124,8 @@ func (l *recordLog) run() {
 			}
 			continue
 		}
-		rm := Message{Subject: m.Subject, Reply: m.Reply, Header: m.Header, Data: m.Data, Time: time.Now()}
+		rm := Message{Subject: m.Subject, Reply: m.Reply, Header: m.Header, Data: m.Data, Time: time.Now(),
+			msg: &nats.Msg{Subject: m.Subject, Reply: m.Reply, Header: m.Header, Data: m.Data}}
 		l.mu.Lock()
 		l.msgs = append(l.msgs, rm)
 		close(l.changed)
@@ -250,11 +253,12 @@ func (r *Recorder) Len() int {
 
 // Snapshot returns the messages recorded so far, in arrival order, and a channel that is
 // closed when another message is recorded or the recorder stops (nil once it has stopped).
+// The *nats.Msg values are shared between calls: read them, do not change them.
 func (r *Recorder) Snapshot() ([]*nats.Msg, <-chan struct{}) {
 	msgs, ch := r.snapshot()
 	out := make([]*nats.Msg, len(msgs))
 	for i, m := range msgs {
-		out[i] = m.Msg()
+		out[i] = m.msg
 	}
 	return out, ch
 }
