@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nuid"
 
+	"github.com/natskit/natskit/fake"
 	"github.com/natskit/natskit/internal/subject"
 )
 
@@ -79,9 +80,32 @@ func (c *config) embeddedOptions() (*server.Options, error) {
 	if opts.JetStream && opts.StoreDir == "" {
 		opts.StoreDir = c.storeDir
 	}
+	for _, u := range c.users {
+		opts.Users = append(opts.Users, &server.User{Username: u.Name, Password: u.Password, Permissions: serverPermissions(u.Permissions)})
+	}
+	if c.token != "" {
+		opts.Authorization = c.token
+	}
+	if c.maxPayload != 0 {
+		opts.MaxPayload = c.maxPayload
+	}
 	opts.NoSigs = true
 	opts.NoLog = false
 	return opts, nil
+}
+
+// serverPermissions is p as nats-server spells it.
+func serverPermissions(p *fake.Permissions) *server.Permissions {
+	if p == nil {
+		return nil
+	}
+	sp := func(s *fake.SubjectPermission) *server.SubjectPermission {
+		if s == nil {
+			return nil
+		}
+		return &server.SubjectPermission{Allow: s.Allow, Deny: s.Deny}
+	}
+	return &server.Permissions{Publish: sp(p.Publish), Subscribe: sp(p.Subscribe)}
 }
 
 // splitAddr parses "host:port"; port 0 means a free port.
@@ -138,6 +162,8 @@ func (e *embedded) interest(_ context.Context, subj string, skip map[uint64]bool
 	}
 	return n, nil
 }
+
+func (e *embedded) disconnect(cid uint64) error { return e.srv.DisconnectClientByID(cid) }
 
 func (e *embedded) shutdown() {
 	e.once.Do(func() {

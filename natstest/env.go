@@ -223,8 +223,21 @@ func (e *Env) Dial(opts ...nats.Option) (*nats.Conn, error) {
 }
 
 func (e *Env) dial(opts []nats.Option) (*nats.Conn, error) {
-	all := append(append(e.srv.dialOptions(), e.cfg.connectOpts...), opts...)
+	all := append(append(append(e.srv.dialOptions(), e.cfg.credentials()...), e.cfg.connectOpts...), opts...)
 	return nats.Connect(e.srv.url(), all...)
+}
+
+// Disconnect cuts nc off at the server, as a network failure would: nc sees the connection
+// drop and, unless its options forbid it, reconnects. For tests of reconnect handling.
+func (e *Env) Disconnect(nc *nats.Conn) error {
+	cid, err := nc.GetClientID()
+	if err != nil {
+		return fmt.Errorf("natstest: disconnect: %w", err)
+	}
+	if err := e.srv.disconnect(cid); err != nil {
+		return fmt.Errorf("natstest: disconnect client %d: %w", cid, err)
+	}
+	return nil
 }
 
 // recorderConn is the connection the recorders subscribe on, opened on first use.

@@ -6,6 +6,8 @@ import (
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
+
+	"github.com/natskit/natskit/fake"
 )
 
 // An Option configures New, Each and Serve.
@@ -23,6 +25,9 @@ type config struct {
 	connectOpts []nats.Option
 	logOutput   io.Writer
 	readyWait   time.Duration
+	users       []fake.User
+	token       string
+	maxPayload  int32
 
 	// set by New and Serve, not by options
 	log func(line string)
@@ -77,3 +82,28 @@ func WithConnectOptions(opts ...nats.Option) Option {
 // WithLogOutput writes the server's log to w as it happens. By default New keeps the log and
 // prints it through t.Log only if the test fails, and Serve discards it.
 func WithLogOutput(w io.Writer) Option { return func(c *config) { c.logOutput = w } }
+
+// WithUsers requires clients to connect as one of users, on every backend. The Env's own
+// connections (Conn, Connect, Dial, the recorders') connect as the first user unless their
+// options say otherwise.
+func WithUsers(users ...fake.User) Option {
+	return func(c *config) { c.users = append(c.users, users...) }
+}
+
+// WithToken requires clients to connect with token, on every backend. The Env's own connections
+// present it.
+func WithToken(token string) Option { return func(c *config) { c.token = token } }
+
+// WithMaxPayload sets the largest message payload, headers included, the server accepts.
+func WithMaxPayload(n int32) Option { return func(c *config) { c.maxPayload = n } }
+
+// credentials are the connect options that present the configured user or token.
+func (c *config) credentials() []nats.Option {
+	switch {
+	case len(c.users) > 0:
+		return []nats.Option{nats.UserInfo(c.users[0].Name, c.users[0].Password)}
+	case c.token != "":
+		return []nats.Option{nats.Token(c.token)}
+	}
+	return nil
+}

@@ -1,0 +1,127 @@
+package fake
+
+import (
+	"math/rand/v2"
+	"time"
+)
+
+// An Option configures NewServer and Run.
+type Option func(*options)
+
+type options struct {
+	addr        string
+	noListen    bool
+	name        string
+	seed        uint64
+	seeded      bool
+	queuePolicy QueuePolicy
+	users       []User
+	token       string
+	maxPayload  int32
+	maxPending  int64
+	maxControl  int
+	authTimeout time.Duration
+	pingEvery   time.Duration
+	maxPingsOut int
+	logf        func(format string, args ...any)
+}
+
+func newOptions(opts []Option) *options {
+	o := &options{
+		addr:        "127.0.0.1:0",
+		maxPayload:  DefaultMaxPayload,
+		maxPending:  DefaultMaxPending,
+		maxControl:  4096,
+		authTimeout: 2 * time.Second,
+		pingEvery:   2 * time.Minute,
+		maxPingsOut: 2,
+	}
+	for _, opt := range opts {
+		opt(o)
+	}
+	if !o.seeded {
+		o.seed = rand.Uint64()
+	}
+	return o
+}
+
+// DefaultMaxPayload is the largest message payload, headers included, the server accepts unless
+// WithMaxPayload says otherwise: 1 MiB, as nats-server.
+const DefaultMaxPayload = 1 << 20
+
+// DefaultMaxPending is how many bytes may wait to be written to one connection before it is
+// closed as a slow consumer: 64 MiB, as nats-server.
+const DefaultMaxPending = 64 << 20
+
+// WithAddr listens on addr ("127.0.0.1:4222"; port 0 picks a free one) instead of 127.0.0.1 on a
+// free port.
+func WithAddr(addr string) Option { return func(o *options) { o.addr = addr } }
+
+// WithoutListener opens no port: clients reach the server only through InProcessConn, and
+// ClientURL is "".
+func WithoutListener() Option { return func(o *options) { o.noListen = true } }
+
+// WithName sets the server name reported in INFO (server_name). The default is "fake".
+func WithName(name string) Option { return func(o *options) { o.name = name } }
+
+// WithSeed makes every random choice the server makes (the member of a queue group a message goes
+// to) follow from n, so a run can be repeated.
+func WithSeed(n uint64) Option { return func(o *options) { o.seed, o.seeded = n, true } }
+
+// A QueuePolicy is how a queue group's member is chosen for each message.
+type QueuePolicy int
+
+const (
+	// QueueRandom picks a member at random, as nats-server does. It is the default.
+	QueueRandom QueuePolicy = iota
+	// QueueRoundRobin takes the members in turn, in the order they subscribed, so that n
+	// messages split exactly evenly.
+	QueueRoundRobin
+)
+
+// WithQueuePolicy sets how queue group members are chosen.
+func WithQueuePolicy(p QueuePolicy) Option { return func(o *options) { o.queuePolicy = p } }
+
+// WithMaxPayload sets the largest payload, headers included, that the server advertises and
+// accepts. A larger publish is answered with -ERR 'Maximum Payload Violation' and the
+// connection is closed, as nats-server does.
+func WithMaxPayload(n int32) Option { return func(o *options) { o.maxPayload = n } }
+
+// WithMaxPending sets how many bytes may wait to be written to a connection before the server
+// closes it as a slow consumer.
+func WithMaxPending(n int64) Option { return func(o *options) { o.maxPending = n } }
+
+// WithLogf receives the server's log lines: connections, errors, slow consumers.
+func WithLogf(logf func(format string, args ...any)) Option {
+	return func(o *options) { o.logf = logf }
+}
+
+// WithUsers requires every client to connect as one of users, with its password. Each user's
+// Permissions limit what it may publish and subscribe to.
+func WithUsers(users ...User) Option {
+	return func(o *options) { o.users = append(o.users, users...) }
+}
+
+// WithToken requires every client to connect with token (nats.Token).
+func WithToken(token string) Option { return func(o *options) { o.token = token } }
+
+// A User may connect with a name and password, as a user of nats-server's authorization block.
+type User struct {
+	Name     string
+	Password string
+	// Permissions limit what the user may publish and subscribe to; nil allows everything.
+	Permissions *Permissions
+}
+
+// Permissions are a user's publish and subscribe rights, as in nats-server's configuration.
+type Permissions struct {
+	Publish   *SubjectPermission
+	Subscribe *SubjectPermission
+}
+
+// A SubjectPermission allows the subjects matching Allow (everything if Allow is empty) except
+// those matching Deny. Patterns may use the wildcards * and >.
+type SubjectPermission struct {
+	Allow []string
+	Deny  []string
+}
