@@ -83,7 +83,8 @@ func ExampleEnv_WaitForInterest() {
 
 // JetStream: a stream, a publish acknowledged by the server, and a fetch from a durable consumer.
 func ExampleEnv_JetStream() {
-	env, err := natstest.Start()
+	// JetStream runs on the real server; the fake serves core NATS.
+	env, err := natstest.Start(natstest.WithBackend(natstest.Embedded))
 	if err != nil {
 		panic(err)
 	}

@@ -42,14 +42,14 @@ type instance interface {
 }
 
 // backends lists every backend in the order Each runs them.
-var backends = []Backend{Embedded}
+var backends = []Backend{Fake, Embedded}
 
 // Backends returns every backend natskit knows, available here or not, in the order Each runs them.
 func Backends() []Backend { return append([]Backend(nil), backends...) }
 
 // DefaultBackend is the backend New uses when neither WithBackend nor NATSTEST_BACKEND picks one:
-// Embedded.
-func DefaultBackend() Backend { return Embedded }
+// Fake.
+func DefaultBackend() Backend { return Fake }
 
 // ParseBackend returns the backend named name ("embedded", ...). An unknown name is an error
 // that lists the valid ones.

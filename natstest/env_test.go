@@ -70,21 +70,25 @@ func TestNewEmbeddedTCP(t *testing.T) {
 }
 
 func TestNewInProcess(t *testing.T) {
-	env := New(t, WithInProcess())
-	if env.URL() != "" {
-		t.Errorf("URL() = %q, want \"\" for an in-process server", env.URL())
-	}
-	if got := env.Conn().ConnectedAddr(); got != "pipe" {
-		t.Errorf("ConnectedAddr() = %q, want pipe", got)
-	}
-	roundTrip(t, env.Conn(), env.Connect(), "greet.pipe", "hello")
-	if _, err := env.JetStream().AccountInfo(ctxT(t)); err != nil {
-		t.Errorf("JetStream over a pipe: %v", err)
-	}
+	Each(t, func(t *testing.T, env *Env) {
+		if env.URL() != "" {
+			t.Errorf("URL() = %q, want \"\" for an in-process server", env.URL())
+		}
+		if got := env.Conn().ConnectedAddr(); got != "pipe" {
+			t.Errorf("ConnectedAddr() = %q, want pipe", got)
+		}
+		roundTrip(t, env.Conn(), env.Connect(), "greet.pipe", "hello")
+		if env.Backend() != Embedded {
+			return
+		}
+		if _, err := env.JetStream().AccountInfo(ctxT(t)); err != nil {
+			t.Errorf("JetStream over a pipe: %v", err)
+		}
+	}, WithInProcess())
 }
 
 func TestJetStreamPublishFetch(t *testing.T) {
-	env := New(t)
+	env := New(t, WithBackend(Embedded))
 	ctx := ctxT(t)
 	js := env.JetStream()
 	if js != env.JetStream() {
@@ -127,7 +131,7 @@ func TestJetStreamOff(t *testing.T) {
 
 func TestStoreDir(t *testing.T) {
 	dir := t.TempDir()
-	env := New(t, WithStoreDir(dir))
+	env := New(t, WithBackend(Embedded), WithStoreDir(dir))
 	ctx := ctxT(t)
 	if _, err := env.JetStream().CreateStream(ctx, jetstream.StreamConfig{Name: "KEEP", Storage: jetstream.FileStorage}); err != nil {
 		t.Fatal(err)
@@ -162,7 +166,7 @@ func TestCleanupDrainsThenStopsThenRemoves(t *testing.T) {
 				t.Errorf("store directory %s still there after cleanup (stat: %v)", storeDir, err)
 			}
 		})
-		env := New(t, WithFileStore())
+		env := New(t, WithBackend(Embedded), WithFileStore())
 		url, storeDir, conn = env.URL(), env.cfg.storeDir, env.Conn()
 		if _, err := env.JetStream().CreateStream(ctxT(t), jetstream.StreamConfig{Name: "S", Subjects: []string{"s"}}); err != nil {
 			t.Fatal(err)
@@ -198,7 +202,7 @@ func TestCleanupDrainsThenStopsThenRemoves(t *testing.T) {
 }
 
 func TestServerOptionsAndConnectOptions(t *testing.T) {
-	env := New(t,
+	env := New(t, WithBackend(Embedded),
 		WithServerOptions(&server.Options{Username: "app", Password: "s3cret", JetStream: true}),
 		WithConnectOptions(nats.UserInfo("app", "s3cret")))
 	roundTrip(t, env.Conn(), env.Connect(nats.Name("second")), "auth.ok", "in")
@@ -216,7 +220,7 @@ func TestConfigFile(t *testing.T) {
 	if err := os.WriteFile(conf, []byte("authorization { token: \"t0ken\" }\nmax_payload: 2048\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	env := New(t, WithConfigFile(conf), WithConnectOptions(nats.Token("t0ken")))
+	env := New(t, WithBackend(Embedded), WithConfigFile(conf), WithConnectOptions(nats.Token("t0ken")))
 	if got := env.Conn().MaxPayload(); got != 2048 {
 		t.Errorf("MaxPayload() = %d, want 2048 from the config file", got)
 	}
@@ -230,7 +234,9 @@ func TestConfigFile(t *testing.T) {
 
 func TestConfigFileMissing(t *testing.T) {
 	tb := newFakeTB(t)
-	tb.run(func() { New(tb, WithConfigFile(filepath.Join(t.TempDir(), "nope.conf"))) })
+	tb.run(func() {
+		New(tb, WithBackend(Embedded), WithConfigFile(filepath.Join(t.TempDir(), "nope.conf")))
+	})
 	tb.finish()
 	if got := tb.errorText(); !strings.Contains(got, "natstest: start embedded server: config file:") {
 		t.Errorf("failure = %q, want it to name the config file", got)
@@ -248,7 +254,7 @@ func TestLogsOnlyOnFailure(t *testing.T) {
 		})
 		tb.finish()
 		logs := tb.logText()
-		if fail && !strings.Contains(logs, "Starting nats-server") {
+		if fail && !strings.Contains(strings.ToLower(logs), "listening for client connections on") {
 			t.Errorf("failed test: logs = %q, want the server log", logs)
 		}
 		if !fail && logs != "" {
@@ -263,7 +269,7 @@ func TestBackendSelection(t *testing.T) {
 		tb := newFakeTB(t)
 		tb.run(func() { New(tb); t.Error("New returned with an unknown backend") })
 		tb.finish()
-		want := `natstest: unknown backend "mock": valid backends are embedded (from NATSTEST_BACKEND)`
+		want := `natstest: unknown backend "mock": valid backends are fake, embedded (from NATSTEST_BACKEND)`
 		if got := tb.errorText(); got != want {
 			t.Errorf("failure:\n got %q\nwant %q", got, want)
 		}
@@ -364,7 +370,7 @@ func TestParallelEnvsDoNotInterfere(t *testing.T) {
 					delete(live, url)
 					mu.Unlock()
 				})
-				env := New(t)
+				env := New(t, WithBackend(Embedded))
 				url = env.URL()
 				mu.Lock()
 				if live[url] {
@@ -400,7 +406,7 @@ func TestFiftyEnvsAtOnce(t *testing.T) {
 				var once sync.Once
 				ready := func() { once.Do(up.Done) }
 				defer ready() // even if New fails the test, so that the others go on
-				env := New(t)
+				env := New(t, WithBackend(Embedded))
 				mu.Lock()
 				if urls[env.URL()] {
 					t.Errorf("two live environments share %s", env.URL())
@@ -476,8 +482,11 @@ func TestStartErrors(t *testing.T) {
 		want   string
 		reason string
 	}{
-		{[]Option{WithAddr("127.0.0.1:notaport")}, `natstest: start embedded server: address "127.0.0.1:notaport": invalid port "notaport"`, "bad port"},
-		{[]Option{WithConfigFile("/nonexistent/natstest.conf")}, "natstest: start embedded server: config file:", "missing config file"},
+		{[]Option{WithAddr("127.0.0.1:notaport")}, `natstest: start fake server: address "127.0.0.1:notaport": invalid port "notaport"`, "bad port"},
+		{[]Option{WithBackend(Embedded), WithAddr("127.0.0.1:notaport")}, `natstest: start embedded server: address "127.0.0.1:notaport": invalid port "notaport"`, "bad port, embedded"},
+		{[]Option{WithBackend(Embedded), WithConfigFile("/nonexistent/natstest.conf")}, "natstest: start embedded server: config file:", "missing config file"},
+		{[]Option{WithConfigFile("/nonexistent/natstest.conf")}, "natstest: start fake server: WithConfigFile configures nats-server: add WithBackend(natstest.Embedded)", "config file on the fake"},
+		{[]Option{WithServerOptions(&server.Options{})}, "natstest: start fake server: WithServerOptions configures nats-server: add WithBackend(natstest.Embedded)", "server options on the fake"},
 	} {
 		env, err := Start(tc.opts...)
 		if err == nil {
@@ -490,7 +499,7 @@ func TestStartErrors(t *testing.T) {
 		}
 	}
 	t.Setenv(EnvBackend, "mock")
-	if _, err := Start(); err == nil || !strings.Contains(err.Error(), "valid backends are embedded") {
+	if _, err := Start(); err == nil || !strings.Contains(err.Error(), "valid backends are fake, embedded") {
 		t.Errorf("Start with NATSTEST_BACKEND=mock: %v", err)
 	}
 }
@@ -511,7 +520,7 @@ func TestUnavailableBackend(t *testing.T) {
 	t.Run("each", func(t *testing.T) {
 		Each(t, func(t *testing.T, env *Env) { ran = append(ran, env.Backend().String()) })
 	})
-	if strings.Join(ran, ",") != "embedded" {
+	if strings.Join(ran, ",") != "fake,embedded" {
 		t.Errorf("Each ran the body on %v, want only the available backends", ran)
 	}
 
@@ -529,7 +538,7 @@ func TestUnavailableBackend(t *testing.T) {
 func TestConnectFailure(t *testing.T) {
 	tb := newFakeTB(t)
 	tb.run(func() {
-		env := New(tb, WithServerOptions(&server.Options{Username: "app", Password: "right"}),
+		env := New(tb, WithBackend(Embedded), WithServerOptions(&server.Options{Username: "app", Password: "right"}),
 			WithConnectOptions(nats.UserInfo("app", "right")))
 		env.Connect(nats.UserInfo("app", "wrong"), nats.NoReconnect())
 		t.Error("Connect returned with a wrong password")

@@ -1,6 +1,7 @@
 package natstest
 
 import (
+	"fmt"
 	"io"
 	"time"
 
@@ -28,6 +29,7 @@ type config struct {
 	users       []fake.User
 	token       string
 	maxPayload  int32
+	fakeOpts    []fake.Option
 
 	// set by New and Serve, not by options
 	log func(line string)
@@ -107,3 +109,12 @@ func (c *config) credentials() []nats.Option {
 	}
 	return nil
 }
+
+// WithFakeOptions passes options to the fake server (ignored on the other backends): a seed, a
+// queue policy.
+func WithFakeOptions(opts ...fake.Option) Option {
+	return func(c *config) { c.fakeOpts = append(c.fakeOpts, opts...) }
+}
+
+// fmtLine formats a log line.
+func fmtLine(format string, args ...any) string { return fmt.Sprintf(format, args...) }

@@ -170,7 +170,7 @@ func TestRecordSync(t *testing.T) {
 }
 
 func TestRecordJetStreamAcks(t *testing.T) {
-	env := New(t)
+	env := New(t, WithBackend(Embedded))
 	ctx := ctxT(t)
 	js := env.JetStream()
 	s, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "JOBS", Subjects: []string{"jobs.>"}})

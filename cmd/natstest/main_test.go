@@ -41,14 +41,31 @@ func client() int {
 		return 1
 	}
 	defer nc.Close()
-	js, _ := jetstream.New(nc)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if _, err := js.AccountInfo(ctx); err != nil {
-		fmt.Println("jetstream:", err)
+	if os.Getenv("NATSTEST_RUN_JETSTREAM") == "1" {
+		js, _ := jetstream.New(nc)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if _, err := js.AccountInfo(ctx); err != nil {
+			fmt.Println("jetstream:", err)
+			return 1
+		}
+		fmt.Println("connected to", nc.ConnectedUrl(), "with JetStream")
+		return 0
+	}
+	sub, err := nc.SubscribeSync("ping")
+	if err != nil {
+		fmt.Println("subscribe:", err)
 		return 1
 	}
-	fmt.Println("connected to", nc.ConnectedUrl(), "with JetStream")
+	if err := nc.Publish("ping", []byte("pong")); err != nil {
+		fmt.Println("publish:", err)
+		return 1
+	}
+	if _, err := sub.NextMsg(10 * time.Second); err != nil {
+		fmt.Println("receive:", err)
+		return 1
+	}
+	fmt.Println("connected to", nc.ConnectedUrl())
 	return 0
 }
 
@@ -115,7 +132,7 @@ func TestServe(t *testing.T) {
 	for _, sig := range []os.Signal{syscall.SIGTERM, os.Interrupt} {
 		t.Run(sig.String(), func(t *testing.T) {
 			store := t.TempDir()
-			c := start(t, "serve", "--addr", "127.0.0.1:0", "--store", store)
+			c := start(t, "serve", "--backend", "embedded", "--addr", "127.0.0.1:0", "--store", store)
 			if !strings.HasPrefix(c.url, "nats://127.0.0.1:") || strings.HasSuffix(c.url, ":0") {
 				t.Fatalf("first line %q, want nats://127.0.0.1:PORT", c.url)
 			}
@@ -158,8 +175,34 @@ func TestServe(t *testing.T) {
 	}
 }
 
+// TestServeFake: serve runs the fake by default, for core NATS from any client.
+func TestServeFake(t *testing.T) {
+	c := start(t, "serve", "--addr", "127.0.0.1:0", "--log")
+	nc, err := nats.Connect(c.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	if _, err := nc.Subscribe("svc.*", func(m *nats.Msg) { m.Respond(append([]byte("re "), m.Data...)) }); err != nil {
+		t.Fatal(err)
+	}
+	if m, err := nc.Request("svc.echo", []byte("hi"), 5*time.Second); err != nil || string(m.Data) != "re hi" {
+		t.Fatalf("request = %v, %v", m, err)
+	}
+	if _, err := nc.Request("nobody", nil, 5*time.Second); !errors.Is(err, nats.ErrNoResponders) {
+		t.Fatalf("request to nobody: %v, want no responders", err)
+	}
+	nc.Close()
+	if code := c.stop(t, syscall.SIGTERM); code != 0 {
+		t.Errorf("exit code %d", code)
+	}
+	if !strings.Contains(c.stderr.String(), "fake: listening for client connections on nats://127.0.0.1:") {
+		t.Errorf("--log: stderr %q has no server log", c.stderr)
+	}
+}
+
 func TestServeJetStreamOff(t *testing.T) {
-	c := start(t, "serve", "--addr", "127.0.0.1:0", "--jetstream=false", "--log")
+	c := start(t, "serve", "--backend", "embedded", "--addr", "127.0.0.1:0", "--jetstream=false", "--log")
 	nc, err := nats.Connect(c.url)
 	if err != nil {
 		t.Fatal(err)
@@ -189,7 +232,7 @@ func TestRunErrors(t *testing.T) {
 		{nil, "unknown or missing command", "no command"},
 		{[]string{"run"}, "run needs a command", "run without a command"},
 		{[]string{"serv"}, "unknown or missing command", "misspelt command"},
-		{[]string{"serve", "--backend", "mock"}, `unknown backend "mock": valid backends are embedded`, "unknown backend"},
+		{[]string{"serve", "--backend", "mock"}, `unknown backend "mock": valid backends are fake, embedded`, "unknown backend"},
 		{[]string{"serve", "--addr", "nohost"}, `address "nohost"`, "address without a port"},
 		{[]string{"serve", "extra"}, "serve takes no arguments", "stray argument"},
 		{[]string{"serve", "--bogus"}, "flag provided but not defined: -bogus", "unknown flag"},
@@ -229,18 +272,28 @@ func TestRunCommand(t *testing.T) {
 
 	// A real client reaches the server through NATS_URL.
 	stdout.Reset()
-	c := exec.Command(os.Args[0], "run", "--", "env", "NATSTEST_RUN_CLIENT=1", os.Args[0])
-	c.Env = append(os.Environ(), "NATSTEST_RUN_MAIN=1")
-	c.Stdout = &stdout
-	if err := c.Run(); err != nil {
-		t.Fatalf("natstest run -- client: %v", err)
-	}
-	if got := stdout.String(); !strings.HasPrefix(got, "connected to nats://127.0.0.1:") {
-		t.Errorf("client printed %q", got)
+	for _, tc := range []struct{ backend, env, want string }{
+		{"fake", "", "connected to nats://127.0.0.1:"},
+		{"embedded", "NATSTEST_RUN_JETSTREAM=1", "connected to nats://127.0.0.1:"},
+	} {
+		stdout.Reset()
+		args := []string{"run", "--backend", tc.backend, "--", "env", "NATSTEST_RUN_CLIENT=1"}
+		if tc.env != "" {
+			args = append(args, tc.env)
+		}
+		c := exec.Command(os.Args[0], append(args, os.Args[0])...)
+		c.Env = append(os.Environ(), "NATSTEST_RUN_MAIN=1")
+		c.Stdout = &stdout
+		if err := c.Run(); err != nil {
+			t.Fatalf("natstest run --backend %s -- client: %v; it printed %q", tc.backend, err, stdout.String())
+		}
+		if got := stdout.String(); !strings.HasPrefix(got, tc.want) {
+			t.Errorf("%s: client printed %q", tc.backend, got)
+		}
 	}
 
 	// The command's exit code is the exit code of natstest run.
-	c = exec.Command(os.Args[0], "run", "--", "sh", "-c", "exit 3")
+	c := exec.Command(os.Args[0], "run", "--", "sh", "-c", "exit 3")
 	c.Env = append(os.Environ(), "NATSTEST_RUN_MAIN=1")
 	err := c.Run()
 	var exit *exec.ExitError

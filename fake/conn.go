@@ -1,0 +1,505 @@
+package fake
+
+import (
+	"encoding/json"
+	"errors"
+	"net"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// closeReason says why a connection ended.
+type closeReason int
+
+const (
+	closeClient closeReason = iota
+	closeServerShutdown
+	closeProtocol
+	closeAuth
+	closeSlowConsumer
+	closeKicked
+	closeMaxPayload
+)
+
+// connectOpts is the client's CONNECT, with nats-server's defaults before it arrives.
+type connectOpts struct {
+	Verbose      bool   `json:"verbose"`
+	Pedantic     bool   `json:"pedantic"`
+	Name         string `json:"name"`
+	Lang         string `json:"lang"`
+	Version      string `json:"version"`
+	Protocol     int    `json:"protocol"`
+	Echo         bool   `json:"echo"`
+	Headers      bool   `json:"headers"`
+	NoResponders bool   `json:"no_responders"`
+	User         string `json:"user"`
+	Pass         string `json:"pass"`
+	Token        string `json:"auth_token"`
+}
+
+// A client is one connection: a reader goroutine that parses and routes, and a writer goroutine
+// that drains the outbound queue, so no read ever waits on a write.
+type client struct {
+	srv  *Server
+	id   uint64
+	nc   net.Conn
+	host string
+	rd   reader
+
+	// owned by the reader goroutine
+	opts      connectOpts
+	connected bool
+	perms     *perms
+	pub       pubArgs
+	subs      map[string]*subscription // by sid; guarded by srv.mu for writes made elsewhere
+
+	// the outbound queue
+	outMu    sync.Mutex
+	out      []byte
+	spare    []byte
+	inFlight int
+	wake     chan struct{}
+	closing  bool
+	flushEnd bool // write what is queued before closing
+	done     chan struct{}
+	once     sync.Once
+	start    time.Time
+
+	headers  atomic.Bool // the client takes HMSG
+	name     atomic.Pointer[string]
+	user     string
+	inMsgs   atomic.Int64
+	outMsgs  atomic.Int64
+	inBytes  atomic.Int64
+	outBytes atomic.Int64
+}
+
+// pubArgs are the arguments of the PUB or HPUB whose payload is being read.
+type pubArgs struct {
+	subject, reply string
+	hdr            int // header bytes, -1 for PUB
+}
+
+func newClient(s *Server, id uint64, nc net.Conn, host string) *client {
+	c := &client{
+		srv: s, id: id, nc: nc, host: host,
+		opts:  connectOpts{Verbose: true, Pedantic: true, Echo: true},
+		subs:  make(map[string]*subscription),
+		wake:  make(chan struct{}, 1),
+		done:  make(chan struct{}),
+		start: s.clock.Now(),
+	}
+	c.rd.maxLine = s.opts.maxControl
+	c.rd.authFirst = s.authRequired()
+	empty := ""
+	c.name.Store(&empty)
+	return c
+}
+
+// readLoop sends INFO, then reads and handles the client's protocol until the connection ends.
+func (c *client) readLoop() {
+	defer c.srv.connsWG.Done()
+	c.enqueue(c.srv.info(c))
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := c.nc.Read(buf)
+		if n > 0 {
+			if perr := c.rd.feed(buf[:n], c); perr != nil {
+				c.protocolError(perr)
+				break
+			}
+		}
+		if err != nil {
+			c.close(closeClient)
+			break
+		}
+		if c.isClosing() {
+			break
+		}
+	}
+	c.srv.removeClient(c)
+}
+
+// protocolError answers a parse or protocol error as nats-server does, and closes.
+func (c *client) protocolError(err error) {
+	var se sendErr
+	switch {
+	case errors.Is(err, errUnknownOp), errors.Is(err, errMaxControl):
+		c.sendErr(err.Error())
+		c.close(closeProtocol)
+	case errors.Is(err, errAuthFirst):
+		c.sendErr("Authorization Violation")
+		c.close(closeAuth)
+	case errors.As(err, &se):
+		c.sendErr(string(se))
+		c.close(closeProtocol)
+	default:
+		c.close(closeProtocol)
+	}
+}
+
+// sendErr is an error answered with -ERR and a close.
+type sendErr string
+
+func (e sendErr) Error() string { return string(e) }
+
+var errSilentClose = errors.New("close")
+
+func (c *client) sendErr(text string) { c.enqueue([]byte("-ERR '" + text + "'\r\n")) }
+
+func (c *client) ok() {
+	if c.opts.Verbose {
+		c.enqueue([]byte("+OK\r\n"))
+	}
+}
+
+// control handles one control line (the reader's handler).
+func (c *client) control(o op, arg []byte) (int, error) {
+	switch o {
+	case opPing:
+		c.enqueue([]byte("PONG\r\n"))
+	case opPong, opOK, opInfo:
+		if o == opInfo {
+			var v map[string]any
+			if json.Unmarshal(arg, &v) != nil {
+				return -1, errSilentClose
+			}
+		}
+	case opErr:
+		return -1, errSilentClose
+	case opConnect:
+		return -1, c.connect(arg)
+	case opPub, opHPub:
+		return c.pubArgs(o, arg)
+	case opSub:
+		return -1, c.sub(arg)
+	case opUnsub:
+		return -1, c.unsub(arg)
+	}
+	return -1, nil
+}
+
+func (c *client) connect(arg []byte) error {
+	if err := json.Unmarshal(arg, &c.opts); err != nil {
+		return errSilentClose
+	}
+	s := c.srv
+	if !c.connected && s.authRequired() {
+		p, user, ok := s.authenticate(&c.opts)
+		if !ok {
+			s.logf("fake: client %d: authorization violation (user %q)", c.id, c.opts.User)
+			return errAuthFirst
+		}
+		c.perms = p
+		s.mu.Lock()
+		c.user = user
+		s.mu.Unlock()
+	}
+	c.connected = true
+	c.rd.authFirst = false
+	c.headers.Store(c.opts.Headers)
+	name := c.opts.Name
+	c.name.Store(&name)
+	if c.opts.Protocol < 0 || c.opts.Protocol > 1 {
+		return sendErr("invalid client protocol")
+	}
+	if c.opts.NoResponders && !c.opts.Headers {
+		return sendErr("no responders requires headers support")
+	}
+	c.ok()
+	return nil
+}
+
+// parseSize parses a size as nats-server does: 1 to 9 decimal digits, else -1.
+func parseSize(b []byte) int {
+	if len(b) == 0 || len(b) > 9 {
+		return -1
+	}
+	n := 0
+	for _, d := range b {
+		if d < '0' || d > '9' {
+			return -1
+		}
+		n = n*10 + int(d-'0')
+	}
+	return n
+}
+
+// splitArgs splits a control line's arguments on spaces, tabs, CR and LF.
+func splitArgs(arg []byte, into [][]byte) [][]byte {
+	args := into[:0]
+	start := -1
+	for i, b := range arg {
+		switch b {
+		case ' ', '\t', '\r', '\n':
+			if start >= 0 {
+				args = append(args, arg[start:i])
+				start = -1
+			}
+		default:
+			if start < 0 {
+				start = i
+			}
+		}
+	}
+	if start >= 0 {
+		args = append(args, arg[start:])
+	}
+	return args
+}
+
+func (c *client) pubArgs(o op, arg []byte) (int, error) {
+	var a [5][]byte
+	args := splitArgs(arg, a[:])
+	hdr, size := -1, -1
+	var subj, reply []byte
+	if o == opPub {
+		switch len(args) {
+		case 2:
+			subj, size = args[0], parseSize(args[1])
+		case 3:
+			subj, reply, size = args[0], args[1], parseSize(args[2])
+		default:
+			return -1, errSilentClose
+		}
+	} else {
+		if !c.opts.Headers {
+			return -1, errSilentClose
+		}
+		switch len(args) {
+		case 3:
+			subj, hdr, size = args[0], parseSize(args[1]), parseSize(args[2])
+		case 4:
+			subj, reply, hdr, size = args[0], args[1], parseSize(args[2]), parseSize(args[3])
+		default:
+			return -1, errSilentClose
+		}
+		if hdr < 0 || hdr > size {
+			return -1, errSilentClose
+		}
+	}
+	if size < 0 {
+		return -1, errSilentClose
+	}
+	if size > int(c.srv.opts.maxPayload) {
+		c.srv.logf("fake: client %d: maximum payload exceeded: %d vs %d", c.id, size, c.srv.opts.maxPayload)
+		return -1, sendErr("Maximum Payload Violation")
+	}
+	c.pub = pubArgs{subject: string(subj), reply: string(reply), hdr: hdr}
+	if c.opts.Pedantic && !validLiteral(c.pub.subject) {
+		c.sendErr("Invalid Publish Subject")
+	}
+	return size, nil
+}
+
+// payload handles the payload of the last PUB or HPUB (the reader's handler).
+func (c *client) payload(p []byte) error {
+	a := &c.pub
+	c.inMsgs.Add(1)
+	c.inBytes.Add(int64(len(p)))
+	c.srv.stats.inMsgs.Add(1)
+	c.srv.stats.inBytes.Add(int64(len(p)))
+	if reservedPublish(a.subject) || !c.perms.canPublish(a.subject) {
+		c.sendErr("Permissions Violation for Publish to " + strconv.Quote(a.subject))
+		return nil
+	}
+	if reservedReply(a.reply) {
+		c.sendErr("Permissions Violation for Publish with Reply of " + strconv.Quote(a.reply))
+		return nil
+	}
+	c.ok()
+	var hdr, data []byte
+	if a.hdr >= 0 {
+		hdr, data = p[:a.hdr], p[a.hdr:]
+	} else {
+		data = p
+	}
+	c.srv.route(&message{subject: a.subject, reply: a.reply, hdr: hdr, data: data, from: c})
+	return nil
+}
+
+func (c *client) sub(arg []byte) error {
+	var a [4][]byte
+	args := splitArgs(arg, a[:])
+	var subj, queue, sid []byte
+	switch len(args) {
+	case 2:
+		subj, sid = args[0], args[1]
+	case 3:
+		subj, queue, sid = args[0], args[1], args[2]
+	default:
+		return errSilentClose
+	}
+	sub := &subscription{client: c, subject: string(subj), queue: string(queue), sid: string(sid)}
+	if !c.perms.canSubscribe(sub.subject, sub.queue) {
+		text := "Permissions Violation for Subscription to " + strconv.Quote(sub.subject)
+		if sub.queue != "" {
+			text += " using queue " + strconv.Quote(sub.queue)
+		}
+		c.sendErr(text)
+		return nil
+	}
+	s := c.srv
+	s.mu.Lock()
+	if _, dup := c.subs[sub.sid]; dup {
+		s.mu.Unlock()
+		c.ok()
+		return nil
+	}
+	if !insertable(sub.subject) {
+		s.mu.Unlock()
+		c.sendErr("Invalid Subject")
+		return nil
+	}
+	c.subs[sub.sid] = sub
+	s.subs.insert(sub)
+	s.interestChangedLocked()
+	s.mu.Unlock()
+	c.ok()
+	return nil
+}
+
+func (c *client) unsub(arg []byte) error {
+	var a [3][]byte
+	args := splitArgs(arg, a[:])
+	var sid []byte
+	max := int64(-1)
+	switch len(args) {
+	case 1:
+		sid = args[0]
+	case 2:
+		sid, max = args[0], int64(parseSize(args[1]))
+	default:
+		return errSilentClose
+	}
+	s := c.srv
+	s.mu.Lock()
+	if sub, ok := c.subs[string(sid)]; ok {
+		if max > 0 && max > sub.delivered.Load() {
+			sub.max.Store(max)
+		} else {
+			s.unsubscribeLocked(sub)
+		}
+	}
+	s.mu.Unlock()
+	c.ok()
+	return nil
+}
+
+// unsubscribeLocked removes sub. s.mu must be held.
+func (s *Server) unsubscribeLocked(sub *subscription) {
+	if sub.gone.Swap(true) {
+		return
+	}
+	if sub.client.subs[sub.sid] == sub {
+		delete(sub.client.subs, sub.sid)
+	}
+	s.subs.remove(sub)
+	s.interestChangedLocked()
+}
+
+// enqueue queues b to be written to the client. Past the server's pending limit the client is
+// closed as a slow consumer, as nats-server does.
+func (c *client) enqueue(b []byte) bool {
+	c.outMu.Lock()
+	if c.closing {
+		c.outMu.Unlock()
+		return false
+	}
+	if int64(len(c.out)+c.inFlight+len(b)) > c.srv.opts.maxPending {
+		c.outMu.Unlock()
+		c.slowConsumer()
+		return false
+	}
+	c.out = append(c.out, b...)
+	c.outMu.Unlock()
+	c.signal()
+	return true
+}
+
+func (c *client) signal() {
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (c *client) slowConsumer() {
+	c.srv.stats.slowConsumers.Add(1)
+	c.srv.logf("fake: client %d (%s): slow consumer detected, closing", c.id, c.Name())
+	c.close(closeSlowConsumer)
+}
+
+// Name is the connection name the client sent in CONNECT.
+func (c *client) Name() string { return *c.name.Load() }
+
+func (c *client) isClosing() bool {
+	c.outMu.Lock()
+	defer c.outMu.Unlock()
+	return c.closing
+}
+
+// close ends the connection: what is queued is still written (an -ERR before the close), except
+// for a slow consumer, then the socket is closed.
+func (c *client) close(why closeReason) {
+	c.once.Do(func() {
+		c.outMu.Lock()
+		c.closing = true
+		c.flushEnd = why != closeSlowConsumer && why != closeClient
+		c.outMu.Unlock()
+		close(c.done)
+		if c.flushEnd {
+			// A writer blocked on a client that does not read gives up after a second.
+			c.nc.SetWriteDeadline(time.Now().Add(time.Second))
+		} else {
+			c.nc.Close()
+		}
+	})
+}
+
+// writeLoop writes the outbound queue until the connection closes.
+func (c *client) writeLoop() {
+	defer c.srv.connsWG.Done()
+	defer c.nc.Close()
+	for {
+		select {
+		case <-c.wake:
+		case <-c.done:
+			c.outMu.Lock()
+			rest, flush := c.out, c.flushEnd
+			c.out = nil
+			c.outMu.Unlock()
+			if flush && len(rest) > 0 {
+				c.nc.SetWriteDeadline(time.Now().Add(time.Second))
+				c.nc.Write(rest)
+			}
+			return
+		}
+		for {
+			c.outMu.Lock()
+			if len(c.out) == 0 || c.closing {
+				c.outMu.Unlock()
+				break
+			}
+			b := c.out
+			c.out = c.spare[:0]
+			c.inFlight = len(b)
+			c.outMu.Unlock()
+			_, err := c.nc.Write(b)
+			c.outMu.Lock()
+			c.inFlight = 0
+			if cap(b) <= 64<<10 {
+				c.spare = b[:0]
+			} else {
+				c.spare = nil
+			}
+			c.outMu.Unlock()
+			if err != nil {
+				c.close(closeClient)
+				break
+			}
+		}
+	}
+}

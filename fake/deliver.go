@@ -1,0 +1,204 @@
+package fake
+
+import (
+	"strconv"
+	"time"
+)
+
+// A message is one publish on its way to subscribers.
+type message struct {
+	subject, reply string
+	hdr, data      []byte  // hdr is the whole header block, or nil
+	from           *client // nil for the server's own publishes
+}
+
+// route delivers m to every plain subscription it matches and to one member of each queue group,
+// after the faults in force have had their say, and answers a request nobody hears with a 503.
+func (s *Server) route(m *message) {
+	s.mu.Lock()
+	eff := effect{copies: 1}
+	if len(s.faults) > 0 {
+		eff = s.applyFaultsLocked(m)
+	}
+	if eff.refuse {
+		s.mu.Unlock()
+		s.noResponders(m)
+		return
+	}
+	r := s.subs.match(m.subject)
+	var picks [4]*subscription
+	queued := picks[:0]
+	for i := range r.groups {
+		if sub := s.pickLocked(&r.groups[i], m.from); sub != nil {
+			queued = append(queued, sub)
+		}
+	}
+	s.mu.Unlock()
+
+	if eff.delay > 0 {
+		cp := m.clone()
+		s.timers.after(s.clock, eff.delay, func() {
+			for range eff.copies {
+				s.fanOut(cp, r.plain, queued)
+			}
+		})
+		return
+	}
+	delivered := false
+	for range eff.copies {
+		delivered = s.fanOut(m, r.plain, queued) || delivered
+	}
+	if !delivered && m.reply != "" && !eff.drop {
+		s.noResponders(m)
+	}
+}
+
+// clone copies m's bytes, for a delivery that happens after the publisher's buffer is reused.
+func (m *message) clone() *message {
+	cp := *m
+	if m.hdr != nil {
+		cp.hdr = append([]byte(nil), m.hdr...)
+	}
+	cp.data = append([]byte(nil), m.data...)
+	return &cp
+}
+
+// fanOut delivers m to the plain subscriptions and the chosen queue members; it reports whether
+// any delivery was made.
+func (s *Server) fanOut(m *message, plain, queued []*subscription) bool {
+	delivered := false
+	for _, sub := range plain {
+		if sub.client == m.from && !m.from.opts.Echo {
+			continue
+		}
+		delivered = s.deliver(sub, m) || delivered
+	}
+	for _, sub := range queued {
+		delivered = s.deliver(sub, m) || delivered
+	}
+	return delivered
+}
+
+// pickLocked chooses the member of g that gets the next message: at random, or in turn under
+// QueueRoundRobin. A publisher that asked for no echo never gets its own message.
+func (s *Server) pickLocked(g *queueGroup, from *client) *subscription {
+	n := len(g.members)
+	var start int
+	if s.opts.queuePolicy == QueueRoundRobin {
+		start = int(s.rr[g.name] % uint64(n))
+	} else {
+		start = s.rng.IntN(n)
+	}
+	for i := range n {
+		idx := (start + i) % n
+		sub := g.members[idx]
+		if sub.client == from && from != nil && !from.opts.Echo {
+			continue
+		}
+		if s.opts.queuePolicy == QueueRoundRobin {
+			s.rr[g.name] = uint64(idx + 1)
+		}
+		return sub
+	}
+	return nil
+}
+
+// deliver writes m to sub's connection as MSG or HMSG, and ends sub once it reaches its max.
+func (s *Server) deliver(sub *subscription, m *message) bool {
+	if sub.gone.Load() {
+		return false
+	}
+	c := sub.client
+	if c.perms != nil && !c.perms.canReceive(m.subject) {
+		return false
+	}
+	if max := sub.max.Load(); max > 0 {
+		n := sub.delivered.Add(1)
+		if n > max {
+			return false
+		}
+		if n == max {
+			s.mu.Lock()
+			s.unsubscribeLocked(sub)
+			s.mu.Unlock()
+		}
+	} else {
+		sub.delivered.Add(1)
+	}
+	hdr := m.hdr
+	if !c.headers.Load() {
+		hdr = nil
+	}
+	size := len(hdr) + len(m.data)
+	c.outMu.Lock()
+	if c.closing {
+		c.outMu.Unlock()
+		return false
+	}
+	if int64(len(c.out)+c.inFlight+size+len(m.subject)+len(m.reply)+64) > s.opts.maxPending {
+		c.outMu.Unlock()
+		c.slowConsumer()
+		return false
+	}
+	b := c.out
+	if hdr != nil {
+		b = append(b, "HMSG "...)
+	} else {
+		b = append(b, "MSG "...)
+	}
+	b = append(b, m.subject...)
+	b = append(b, ' ')
+	b = append(b, sub.sid...)
+	b = append(b, ' ')
+	if m.reply != "" {
+		b = append(b, m.reply...)
+		b = append(b, ' ')
+	}
+	if hdr != nil {
+		b = strconv.AppendInt(b, int64(len(hdr)), 10)
+		b = append(b, ' ')
+	}
+	b = strconv.AppendInt(b, int64(size), 10)
+	b = append(b, '\r', '\n')
+	b = append(b, hdr...)
+	b = append(b, m.data...)
+	b = append(b, '\r', '\n')
+	c.out = b
+	c.outMu.Unlock()
+	c.signal()
+	c.outMsgs.Add(1)
+	c.outBytes.Add(int64(size))
+	s.stats.outMsgs.Add(1)
+	s.stats.outBytes.Add(int64(size))
+	return true
+}
+
+// noResponders answers a request nobody received with a 503 status, on the publisher's own
+// subscription to the reply subject, as nats-server does.
+func (s *Server) noResponders(m *message) {
+	c := m.from
+	if c == nil || m.reply == "" || !c.opts.NoResponders || !c.opts.Headers {
+		return
+	}
+	s.mu.Lock()
+	var target *subscription
+	for _, sub := range s.subs.match(m.reply).plain {
+		if sub.client == c && (target == nil || sub.subject == m.reply && target.subject != m.reply) {
+			target = sub
+		}
+	}
+	s.mu.Unlock()
+	if target == nil {
+		return
+	}
+	hdr := "NATS/1.0 503\r\nNats-Subject: " + m.subject + "\r\n\r\n"
+	n := strconv.Itoa(len(hdr))
+	c.enqueue([]byte("HMSG " + m.reply + " " + target.sid + " " + n + " " + n + "\r\n" + hdr + "\r\n"))
+}
+
+// effect is what the faults in force do to one message.
+type effect struct {
+	drop, refuse bool
+	copies       int
+	delay        time.Duration
+}

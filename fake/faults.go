@@ -1,0 +1,124 @@
+package fake
+
+import (
+	"fmt"
+	"time"
+)
+
+// A Fault changes what happens to the messages published on the subjects matching its pattern.
+// Inject puts faults in force; each is small and they compose: a message may be both duplicated
+// and delayed.
+type Fault struct {
+	kind    faultKind
+	pattern string
+	left    int // messages still to affect; -1 for every one until removed
+	delay   time.Duration
+}
+
+type faultKind int
+
+const (
+	faultDrop faultKind = iota
+	faultDelay
+	faultDuplicate
+	faultRefuse
+)
+
+func newFault(k faultKind, pattern string, n int, d time.Duration) *Fault {
+	if n <= 0 {
+		n = -1
+	}
+	return &Fault{kind: k, pattern: pattern, left: n, delay: d}
+}
+
+// Drop loses the next n messages published on subjects matching pattern (every one if n <= 0):
+// no subscriber receives them, and a request among them gets no answer, not even a 503.
+func Drop(pattern string, n int) *Fault { return newFault(faultDrop, pattern, n, 0) }
+
+// Delay holds back the next n messages published on subjects matching pattern (every one if
+// n <= 0) for d on the server's clock before delivering them; later messages may overtake them.
+func Delay(pattern string, n int, d time.Duration) *Fault {
+	return newFault(faultDelay, pattern, n, d)
+}
+
+// Duplicate delivers the next n messages published on subjects matching pattern (every one if
+// n <= 0) twice to each subscriber that receives them.
+func Duplicate(pattern string, n int) *Fault { return newFault(faultDuplicate, pattern, n, 0) }
+
+// Refuse answers the next n requests (messages with a reply subject) published on subjects
+// matching pattern (every one if n <= 0) as if nobody were subscribed: the requester gets a 503
+// (nats.ErrNoResponders) and no subscriber sees the request.
+func Refuse(pattern string, n int) *Fault { return newFault(faultRefuse, pattern, n, 0) }
+
+func (f *Fault) String() string {
+	names := [...]string{"drop", "delay", "duplicate", "refuse"}
+	s := fmt.Sprintf("%s %q", names[f.kind], f.pattern)
+	if f.kind == faultDelay {
+		s += " by " + f.delay.String()
+	}
+	return s
+}
+
+// Inject puts faults in force until they have affected their n messages or remove is called.
+func (s *Server) Inject(faults ...*Fault) (remove func()) {
+	s.mu.Lock()
+	s.faults = append(s.faults, faults...)
+	s.mu.Unlock()
+	return func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		for _, f := range faults {
+			s.removeFaultLocked(f)
+		}
+	}
+}
+
+func (s *Server) removeFaultLocked(f *Fault) {
+	for i, g := range s.faults {
+		if g == f {
+			s.faults = append(s.faults[:i:i], s.faults[i+1:]...)
+			return
+		}
+	}
+}
+
+// applyFaultsLocked works out what the faults in force do to m and uses them up. s.mu is held.
+func (s *Server) applyFaultsLocked(m *message) effect {
+	eff := effect{copies: 1}
+	for _, f := range append([]*Fault(nil), s.faults...) {
+		if !matchSub(f.pattern, m.subject) || (f.kind == faultRefuse && m.reply == "") {
+			continue
+		}
+		switch f.kind {
+		case faultDrop:
+			eff.drop = true
+		case faultDelay:
+			eff.delay += f.delay
+		case faultDuplicate:
+			eff.copies++
+		case faultRefuse:
+			eff.refuse = true
+		}
+		if f.left > 0 {
+			f.left--
+			if f.left == 0 {
+				s.removeFaultLocked(f)
+			}
+		}
+	}
+	if eff.drop {
+		eff.copies = 0
+	}
+	return eff
+}
+
+// Faults lists the faults in force, each as its String.
+func (s *Server) Faults() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]string, len(s.faults))
+	for i, f := range s.faults {
+		out[i] = f.String()
+	}
+	return out
+}

@@ -1,0 +1,339 @@
+package fake
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"runtime"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/nats-io/nuid"
+)
+
+// Version is the nats-server version the fake reports in INFO: the one whose behaviour it follows.
+const Version = "2.15.2"
+
+// ErrServerClosed is returned by InProcessConn and Publish after Close.
+var ErrServerClosed = errors.New("fake: server closed")
+
+// ErrNotAccepting is returned by InProcessConn while RefuseConnections is in force.
+var ErrNotAccepting = errors.New("fake: server is not accepting connections")
+
+// A Server is an in-memory NATS server. Make one with NewServer or Run; its methods are safe for
+// concurrent use.
+type Server struct {
+	opts  *options
+	id    string
+	clock clock
+
+	ln       net.Listener
+	addr     string // the address listened on, kept while refusing connections
+	acceptWG sync.WaitGroup
+
+	mu        sync.Mutex
+	closed    bool
+	refusing  bool
+	clients   map[uint64]*client
+	nextCID   uint64
+	subs      sublist
+	rng       *rand.Rand
+	rr        map[string]uint64 // round-robin position per queue group
+	faults    []*Fault
+	interestC chan struct{} // closed and replaced when subscriptions change
+
+	stats   counters
+	timers  timers
+	connsWG sync.WaitGroup
+}
+
+// counters are the server's totals, updated atomically.
+type counters struct {
+	inMsgs, outMsgs, inBytes, outBytes atomic.Int64
+	slowConsumers, totalConns          atomic.Int64
+}
+
+// NewServer starts a server on 127.0.0.1 on a free port (WithAddr for another address,
+// WithoutListener for none). The caller must Close it.
+func NewServer(opts ...Option) (*Server, error) {
+	o := newOptions(opts)
+	if o.name == "" {
+		o.name = "fake"
+	}
+	s := &Server{
+		opts:      o,
+		id:        "NFAKE" + nuid.Next(),
+		clock:     realClock{},
+		clients:   make(map[uint64]*client),
+		rng:       rand.New(rand.NewPCG(o.seed, o.seed^0x9e3779b97f4a7c15)),
+		rr:        make(map[string]uint64),
+		interestC: make(chan struct{}),
+	}
+	s.subs.init()
+	if !o.noListen {
+		ln, err := net.Listen("tcp", o.addr)
+		if err != nil {
+			return nil, fmt.Errorf("fake: listen on %s: %w", o.addr, err)
+		}
+		s.ln, s.addr = ln, ln.Addr().String()
+		s.logf("fake: listening for client connections on %s", s.ClientURL())
+		s.acceptWG.Add(1)
+		go s.acceptLoop(ln)
+	}
+	return s, nil
+}
+
+// A TB is the part of testing.TB that Run uses.
+type TB interface {
+	Helper()
+	Fatalf(format string, args ...any)
+	Cleanup(func())
+}
+
+var _ TB = testing.TB(nil)
+
+// Run starts a server as NewServer does, fails the test if it cannot, and closes it when the
+// test ends.
+func Run(t TB, opts ...Option) *Server {
+	t.Helper()
+	s, err := NewServer(opts...)
+	if err != nil {
+		t.Fatalf("fake: start server: %v", err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+// ClientURL is the URL clients connect to ("nats://127.0.0.1:PORT"), or "" for a server without
+// a listener.
+func (s *Server) ClientURL() string {
+	if s.addr == "" {
+		return ""
+	}
+	return "nats://" + s.addr
+}
+
+// Addr is the address the server listens on, or "" for a server without a listener.
+func (s *Server) Addr() string { return s.addr }
+
+// ID is the server_id the server reports in INFO.
+func (s *Server) ID() string { return s.id }
+
+// InProcessConn returns a connection to the server over an in-memory pipe, so that
+// nats.Connect("", nats.InProcessServer(s)) needs no socket.
+func (s *Server) InProcessConn() (net.Conn, error) {
+	srv, cli := net.Pipe()
+	if err := s.serve(srv, "pipe"); err != nil {
+		srv.Close()
+		cli.Close()
+		return nil, err
+	}
+	return cli, nil
+}
+
+func (s *Server) acceptLoop(ln net.Listener) {
+	defer s.acceptWG.Done()
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		host := "127.0.0.1"
+		if a, ok := nc.RemoteAddr().(*net.TCPAddr); ok {
+			host = a.IP.String()
+		}
+		if tc, ok := nc.(*net.TCPConn); ok {
+			tc.SetNoDelay(true)
+		}
+		if err := s.serve(nc, host); err != nil {
+			nc.Close()
+		}
+	}
+}
+
+// serve registers nc as a new client and starts its reader and writer.
+func (s *Server) serve(nc net.Conn, host string) error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return ErrServerClosed
+	}
+	if s.refusing {
+		s.mu.Unlock()
+		return ErrNotAccepting
+	}
+	s.nextCID++
+	c := newClient(s, s.nextCID, nc, host)
+	s.clients[c.id] = c
+	s.connsWG.Add(2)
+	s.mu.Unlock()
+	s.stats.totalConns.Add(1)
+	go c.writeLoop()
+	go c.readLoop()
+	return nil
+}
+
+// info is the INFO line sent to client c.
+func (s *Server) info(c *client) []byte {
+	type info struct {
+		ServerID     string `json:"server_id"`
+		ServerName   string `json:"server_name"`
+		Version      string `json:"version"`
+		Proto        int    `json:"proto"`
+		Go           string `json:"go"`
+		Host         string `json:"host"`
+		Port         int    `json:"port"`
+		Headers      bool   `json:"headers"`
+		AuthRequired bool   `json:"auth_required,omitempty"`
+		MaxPayload   int32  `json:"max_payload"`
+		JetStream    bool   `json:"jetstream,omitempty"`
+		ClientID     uint64 `json:"client_id"`
+		ClientIP     string `json:"client_ip"`
+	}
+	host, port := "127.0.0.1", 0
+	if s.addr != "" {
+		h, p, _ := net.SplitHostPort(s.addr)
+		host = h
+		port, _ = strconv.Atoi(p)
+	}
+	b, _ := json.Marshal(info{
+		ServerID: s.id, ServerName: s.opts.name, Version: Version, Proto: 1, Go: runtime.Version(),
+		Host: host, Port: port, Headers: true, AuthRequired: s.authRequired(),
+		MaxPayload: s.opts.maxPayload, ClientID: c.id, ClientIP: c.host,
+	})
+	return append(append([]byte("INFO "), b...), '\r', '\n')
+}
+
+// Close disconnects every client, stops listening and waits for every goroutine the server
+// started. It is safe to call more than once.
+func (s *Server) Close() {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		s.connsWG.Wait()
+		return
+	}
+	s.closed = true
+	ln := s.ln
+	s.ln = nil
+	clients := make([]*client, 0, len(s.clients))
+	for _, c := range s.clients {
+		clients = append(clients, c)
+	}
+	s.mu.Unlock()
+	if ln != nil {
+		ln.Close()
+	}
+	s.acceptWG.Wait()
+	for _, c := range clients {
+		c.close(closeServerShutdown)
+	}
+	s.timers.close()
+	s.connsWG.Wait()
+}
+
+// RefuseConnections stops accepting new connections, as a server that is down: the listener is
+// closed (clients get "connection refused") and InProcessConn fails. Existing connections stay;
+// Disconnect them to make clients try to reconnect. AcceptConnections undoes it.
+func (s *Server) RefuseConnections() {
+	s.mu.Lock()
+	s.refusing = true
+	ln := s.ln
+	s.ln = nil
+	s.mu.Unlock()
+	if ln != nil {
+		ln.Close()
+		s.acceptWG.Wait()
+	}
+}
+
+// AcceptConnections accepts connections again after RefuseConnections, on the same address.
+func (s *Server) AcceptConnections() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return ErrServerClosed
+	}
+	s.refusing = false
+	if s.addr == "" || s.ln != nil {
+		return nil
+	}
+	ln, err := net.Listen("tcp", s.addr)
+	if err != nil {
+		return fmt.Errorf("fake: listen again on %s: %w", s.addr, err)
+	}
+	s.ln = ln
+	s.acceptWG.Add(1)
+	go s.acceptLoop(ln)
+	return nil
+}
+
+// removeClient forgets c and its subscriptions.
+func (s *Server) removeClient(c *client) {
+	s.mu.Lock()
+	delete(s.clients, c.id)
+	changed := false
+	for _, sub := range c.subs {
+		s.subs.remove(sub)
+		changed = true
+	}
+	if changed {
+		s.interestChangedLocked()
+	}
+	s.mu.Unlock()
+}
+
+// interestChangedLocked wakes WaitForInterest callers. s.mu must be held.
+func (s *Server) interestChangedLocked() {
+	close(s.interestC)
+	s.interestC = make(chan struct{})
+}
+
+// WaitForInterest waits until at least n client subscriptions would receive a message published
+// on subject, or ctx ends.
+func (s *Server) WaitForInterest(ctx context.Context, subject string, n int) error {
+	for {
+		s.mu.Lock()
+		got := s.interestLocked(subject, nil)
+		ch := s.interestC
+		s.mu.Unlock()
+		if got >= n {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return fmt.Errorf("fake: waiting for %d subscriptions on %q, have %d: %w", n, subject, got, ctx.Err())
+		}
+	}
+}
+
+// Interest counts the client subscriptions that would receive a message published on subject,
+// leaving out those of the clients whose IDs are in skip.
+func (s *Server) Interest(subject string, skip ...uint64) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var m map[uint64]bool
+	if len(skip) > 0 {
+		m = make(map[uint64]bool, len(skip))
+		for _, id := range skip {
+			m[id] = true
+		}
+	}
+	return s.interestLocked(subject, m)
+}
+
+func (s *Server) interestLocked(subject string, skip map[uint64]bool) int {
+	n := 0
+	for _, sub := range s.subs.all() {
+		if !skip[sub.client.id] && matchSub(sub.subject, subject) {
+			n++
+		}
+	}
+	return n
+}

@@ -1,0 +1,193 @@
+package fake
+
+import (
+	"strings"
+	"sync/atomic"
+
+	"github.com/natskit/natskit/internal/subject"
+)
+
+// A subscription is one SUB of one client.
+type subscription struct {
+	client  *client
+	subject string
+	queue   string
+	sid     string
+	seq     uint64 // order of subscription, server-wide
+
+	max       atomic.Int64 // deliveries after which it ends; 0 for none
+	delivered atomic.Int64
+	gone      atomic.Bool
+}
+
+// queueGroup is the members of one queue group that match a subject, in subscription order.
+type queueGroup struct {
+	name    string
+	members []*subscription
+}
+
+// matchResult is every subscription a subject reaches.
+type matchResult struct {
+	plain  []*subscription
+	groups []queueGroup
+}
+
+// sublist is the subject index: literal subjects by map, wildcard subscriptions by scan, and a
+// cache of results per published subject, dropped whenever a subscription comes or goes.
+type sublist struct {
+	seq     uint64
+	literal map[string][]*subscription
+	wild    []*subscription
+	count   int
+	cache   map[string]*matchResult
+}
+
+const maxCache = 4096
+
+func (l *sublist) init() {
+	l.literal = make(map[string][]*subscription)
+	l.cache = make(map[string]*matchResult)
+}
+
+func hasWildcard(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if (s[i] == '*' || s[i] == '>') && (i == 0 || s[i-1] == '.') && (i+1 == len(s) || s[i+1] == '.') {
+			return true
+		}
+	}
+	return false
+}
+
+func (l *sublist) insert(sub *subscription) {
+	l.seq++
+	sub.seq = l.seq
+	if hasWildcard(sub.subject) {
+		l.wild = append(l.wild, sub)
+	} else {
+		l.literal[sub.subject] = append(l.literal[sub.subject], sub)
+	}
+	l.count++
+	clear(l.cache)
+}
+
+func (l *sublist) remove(sub *subscription) {
+	del := func(list []*subscription) ([]*subscription, bool) {
+		for i, x := range list {
+			if x == sub {
+				return append(list[:i:i], list[i+1:]...), true
+			}
+		}
+		return list, false
+	}
+	var ok bool
+	if hasWildcard(sub.subject) {
+		l.wild, ok = del(l.wild)
+	} else {
+		var list []*subscription
+		list, ok = del(l.literal[sub.subject])
+		if len(list) == 0 {
+			delete(l.literal, sub.subject)
+		} else {
+			l.literal[sub.subject] = list
+		}
+	}
+	if ok {
+		l.count--
+		clear(l.cache)
+	}
+}
+
+// all lists every subscription, in no particular order.
+func (l *sublist) all() []*subscription {
+	out := make([]*subscription, 0, l.count)
+	for _, list := range l.literal {
+		out = append(out, list...)
+	}
+	return append(out, l.wild...)
+}
+
+// match returns the subscriptions subj reaches. The result is shared: do not modify it.
+func (l *sublist) match(subj string) *matchResult {
+	if r, ok := l.cache[subj]; ok {
+		return r
+	}
+	r := &matchResult{}
+	if routable(subj) {
+		var hits []*subscription
+		lit := l.literal[subj]
+		for _, sub := range l.wild {
+			if subject.Matches(sub.subject, subj) {
+				hits = append(hits, sub)
+			}
+		}
+		if len(hits) > 0 {
+			hits = mergeBySeq(lit, hits)
+		} else {
+			hits = lit
+		}
+		for _, sub := range hits {
+			if sub.queue == "" {
+				r.plain = append(r.plain, sub)
+				continue
+			}
+			found := false
+			for i := range r.groups {
+				if r.groups[i].name == sub.queue {
+					r.groups[i].members = append(r.groups[i].members, sub)
+					found = true
+					break
+				}
+			}
+			if !found {
+				r.groups = append(r.groups, queueGroup{name: sub.queue, members: []*subscription{sub}})
+			}
+		}
+	}
+	if len(l.cache) >= maxCache {
+		clear(l.cache)
+	}
+	l.cache[subj] = r
+	return r
+}
+
+// mergeBySeq merges two lists ordered by seq.
+func mergeBySeq(a, b []*subscription) []*subscription {
+	out := make([]*subscription, 0, len(a)+len(b))
+	for len(a) > 0 && len(b) > 0 {
+		if a[0].seq < b[0].seq {
+			out, a = append(out, a[0]), a[1:]
+		} else {
+			out, b = append(out, b[0]), b[1:]
+		}
+	}
+	return append(append(out, a...), b...)
+}
+
+// routable reports whether a published subject can reach any subscription: nats-server's
+// sublist matches nothing for a subject with an empty token.
+func routable(subj string) bool {
+	return subj != "" && subj[0] != '.' && subj[len(subj)-1] != '.' && !strings.Contains(subj, "..")
+}
+
+// insertable reports whether a subscription subject is accepted, as nats-server's sublist
+// accepts it: no empty token, and ">" only as the last token.
+func insertable(subj string) bool {
+	if !routable(subj) {
+		return false
+	}
+	i := strings.Index(subj, ">")
+	for i >= 0 {
+		if (i == 0 || subj[i-1] == '.') && (i+1 == len(subj) || subj[i+1] == '.') && i+1 != len(subj) {
+			return false
+		}
+		j := strings.Index(subj[i+1:], ">")
+		if j < 0 {
+			break
+		}
+		i += j + 1
+	}
+	return true
+}
+
+// matchSub reports whether a subscription on pattern receives subj.
+func matchSub(pattern, subj string) bool { return subject.Matches(pattern, subj) }

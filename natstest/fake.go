@@ -1,0 +1,84 @@
+package natstest
+
+import (
+	"context"
+	"errors"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/natskit/natskit/fake"
+)
+
+// Fake runs natskit's in-memory server (package fake) inside the test process: the default
+// backend. It serves core NATS; JetStream is not served yet, so JetStream calls on it fail with
+// nats.ErrJetStreamNotEnabled.
+var Fake Backend = fakeBackend{}
+
+type fakeBackend struct{}
+
+func (fakeBackend) String() string   { return "fake" }
+func (fakeBackend) available() error { return nil }
+
+func (fakeBackend) start(c *config) (instance, error) {
+	switch {
+	case c.configFile != "":
+		return nil, errors.New("WithConfigFile configures nats-server: add WithBackend(natstest.Embedded)")
+	case c.serverOpts != nil:
+		return nil, errors.New("WithServerOptions configures nats-server: add WithBackend(natstest.Embedded)")
+	}
+	opts := []fake.Option{fake.WithUsers(c.users...), fake.WithToken(c.token)}
+	if c.addr != "" {
+		if _, _, err := splitAddr(c.addr); err != nil {
+			return nil, err
+		}
+		opts = append(opts, fake.WithAddr(c.addr))
+	}
+	if c.inProcess {
+		opts = append(opts, fake.WithoutListener())
+	}
+	if c.maxPayload != 0 {
+		opts = append(opts, fake.WithMaxPayload(c.maxPayload))
+	}
+	if c.log != nil {
+		log := c.log
+		opts = append(opts, fake.WithLogf(func(format string, args ...any) { log(fmtLine(format, args...)) }))
+	}
+	opts = append(opts, c.fakeOpts...)
+	s, err := fake.NewServer(opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &fakeInstance{srv: s}, nil
+}
+
+type fakeInstance struct{ srv *fake.Server }
+
+func (f *fakeInstance) url() string { return f.srv.ClientURL() }
+
+func (f *fakeInstance) dialOptions() []nats.Option {
+	if f.srv.ClientURL() == "" {
+		return []nats.Option{nats.InProcessServer(f.srv)}
+	}
+	return nil
+}
+
+func (f *fakeInstance) interest(_ context.Context, subj string, skip map[uint64]bool) (int, error) {
+	ids := make([]uint64, 0, len(skip))
+	for id := range skip {
+		ids = append(ids, id)
+	}
+	return f.srv.Interest(subj, ids...), nil
+}
+
+func (f *fakeInstance) disconnect(cid uint64) error { return f.srv.DisconnectClient(cid) }
+
+func (f *fakeInstance) shutdown() { f.srv.Close() }
+
+// Server is the fake server under the Env, or nil on another backend: for its state, faults and
+// direct publishes.
+func (e *Env) Server() *fake.Server {
+	if f, ok := e.srv.(*fakeInstance); ok {
+		return f.srv
+	}
+	return nil
+}
