@@ -68,7 +68,7 @@ type client struct {
 	start    time.Time
 
 	headers  atomic.Bool // the client takes HMSG
-	name     atomic.Pointer[string]
+	meta     atomic.Pointer[clientMeta]
 	user     string
 	inMsgs   atomic.Int64
 	outMsgs  atomic.Int64
@@ -93,8 +93,7 @@ func newClient(s *Server, id uint64, nc net.Conn, host string) *client {
 	}
 	c.rd.maxLine = s.opts.maxControl
 	c.rd.authFirst = s.authRequired()
-	empty := ""
-	c.name.Store(&empty)
+	c.meta.Store(&clientMeta{})
 	return c
 }
 
@@ -102,7 +101,9 @@ func newClient(s *Server, id uint64, nc net.Conn, host string) *client {
 func (c *client) readLoop() {
 	defer c.srv.connsWG.Done()
 	c.enqueue(c.srv.info(c))
-	buf := make([]byte, 32<<10)
+	bp := readBufs.Get().(*[]byte)
+	defer readBufs.Put(bp)
+	buf := *bp
 	for {
 		n, err := c.nc.Read(buf)
 		if n > 0 {
@@ -121,6 +122,9 @@ func (c *client) readLoop() {
 	}
 	c.srv.removeClient(c)
 }
+
+// readBufs are the read loops' buffers, reused across connections: a test opens many.
+var readBufs = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
 
 // protocolError answers a parse or protocol error as nats-server does, and closes.
 func (c *client) protocolError(err error) {
@@ -200,8 +204,7 @@ func (c *client) connect(arg []byte) error {
 	c.connected = true
 	c.rd.authFirst = false
 	c.headers.Store(c.opts.Headers)
-	name := c.opts.Name
-	c.name.Store(&name)
+	c.meta.Store(&clientMeta{name: c.opts.Name, lang: c.opts.Lang, version: c.opts.Version})
 	if c.opts.Protocol < 0 || c.opts.Protocol > 1 {
 		return sendErr("invalid client protocol")
 	}
@@ -432,8 +435,11 @@ func (c *client) slowConsumer() {
 	c.close(closeSlowConsumer)
 }
 
+// clientMeta is what a client says about itself in CONNECT.
+type clientMeta struct{ name, lang, version string }
+
 // Name is the connection name the client sent in CONNECT.
-func (c *client) Name() string { return *c.name.Load() }
+func (c *client) Name() string { return c.meta.Load().name }
 
 func (c *client) isClosing() bool {
 	c.outMu.Lock()

@@ -56,8 +56,9 @@ func (s *Server) Clients() []ClientInfo {
 		c.outMu.Lock()
 		pending := len(c.out) + c.inFlight
 		c.outMu.Unlock()
+		meta := c.meta.Load()
 		ci := ClientInfo{
-			ID: c.id, Name: c.Name(), User: c.user, Start: c.start,
+			ID: c.id, Name: meta.name, Lang: meta.lang, Version: meta.version, User: c.user, Start: c.start,
 			InMsgs: c.inMsgs.Load(), OutMsgs: c.outMsgs.Load(),
 			InBytes: c.inBytes.Load(), OutBytes: c.outBytes.Load(), Pending: pending,
 		}

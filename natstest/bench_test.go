@@ -2,6 +2,7 @@ package natstest
 
 import (
 	"context"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -14,7 +15,9 @@ var benchBackends = []struct {
 	name string
 	opts []Option
 }{
+	{"fake/tcp", []Option{WithBackend(Fake)}},
 	{"embedded/tcp", []Option{WithBackend(Embedded)}},
+	{"fake/inprocess", []Option{WithBackend(Fake), WithInProcess()}},
 	{"embedded/inprocess", []Option{WithBackend(Embedded), WithInProcess()}},
 }
 
@@ -94,9 +97,10 @@ func BenchmarkRequestReply(b *testing.B) {
 	}
 }
 
-// BenchmarkJetStreamPublish: a publish acknowledged by a memory stream.
+// BenchmarkJetStreamPublish: a publish acknowledged by a memory stream (embedded only, until the
+// fake serves JetStream).
 func BenchmarkJetStreamPublish(b *testing.B) {
-	for _, bc := range benchBackends {
+	for _, bc := range benchBackends[1:2] {
 		b.Run(bc.name, func(b *testing.B) {
 			env := New(b, bc.opts...)
 			ctx := context.Background()
@@ -111,5 +115,56 @@ func BenchmarkJetStreamPublish(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkPubSubThroughput: 128-byte messages published back to back on one connection and
+// handled on others: one subscriber, three subscribers (each gets every message), or a queue
+// group of three (each message goes to one). One op is one published message.
+func BenchmarkPubSubThroughput(b *testing.B) {
+	for _, shape := range []struct {
+		name        string
+		subs, share int // subscribers, and how many of them receive each message
+		queue       string
+	}{{"1sub", 1, 1, ""}, {"3subs", 3, 3, ""}, {"queue3", 3, 1, "q"}} {
+		for _, bc := range benchBackends {
+			b.Run(shape.name+"/"+bc.name, func(b *testing.B) {
+				env := New(b, append(bc.opts[:len(bc.opts):len(bc.opts)], WithJetStream(false))...)
+				var got atomic.Int64
+				done := make(chan struct{}, 1)
+				var want atomic.Int64
+				for range shape.subs {
+					sub, err := env.Connect().QueueSubscribe("tp", shape.queue, func(*nats.Msg) {
+						if got.Add(1) == want.Load() {
+							done <- struct{}{}
+						}
+					})
+					if err != nil {
+						b.Fatal(err)
+					}
+					sub.SetPendingLimits(-1, -1)
+				}
+				if err := env.WaitForInterest(context.Background(), "tp", shape.subs); err != nil {
+					b.Fatal(err)
+				}
+				pub, data := env.Connect(), make([]byte, 128)
+				b.SetBytes(int64(len(data)))
+				want.Store(int64(b.N * shape.share))
+				b.ResetTimer()
+				for range b.N {
+					if err := pub.Publish("tp", data); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if err := pub.Flush(); err != nil {
+					b.Fatal(err)
+				}
+				select {
+				case <-done:
+				case <-time.After(time.Minute):
+					b.Fatalf("handled %d of %d messages", got.Load(), want.Load())
+				}
+			})
+		}
 	}
 }

@@ -47,7 +47,7 @@ func New(tb testing.TB, opts ...Option) *Env {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	if c.storeDir == "" {
+	if c.storeDir == "" && needsStore(b) {
 		c.storeDir = testStoreDir(tb, c.fileStore)
 	}
 	logs := &lineBuffer{max: 5000}
@@ -87,7 +87,7 @@ func Start(opts ...Option) (*Env, error) {
 		return nil, err
 	}
 	var tmp string
-	if c.storeDir == "" {
+	if c.storeDir == "" && needsStore(b) {
 		if tmp = memoryDir(); tmp == "" {
 			if tmp, err = os.MkdirTemp("", "natstest-"); err != nil {
 				return nil, fmt.Errorf("natstest: store directory: %w", err)
@@ -109,6 +109,12 @@ func Start(opts ...Option) (*Env, error) {
 		return nil, fmt.Errorf("natstest: start %s server: %w", b, err)
 	}
 	return &Env{backend: b, cfg: c, srv: srv, closers: []func(){removeTmp}}, nil
+}
+
+// needsStore reports whether b keeps a JetStream store in a directory.
+func needsStore(b Backend) bool {
+	_, ok := b.(embeddedBackend)
+	return ok
 }
 
 // pickBackend is the backend WithBackend names, else NATSTEST_BACKEND, else DefaultBackend,
@@ -333,16 +339,24 @@ func (e *Env) Close() {
 
 // drainAll drains the connections together and waits, a bounded time, until each has closed.
 func drainAll(conns []*nats.Conn) {
-	for _, nc := range conns {
+	closed := make([]chan nats.Status, len(conns))
+	for i, nc := range conns {
+		closed[i] = nc.StatusChanged(nats.CLOSED)
 		if !nc.IsClosed() && nc.Drain() != nil {
 			nc.Close()
 		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), DefaultTimeout)
 	defer cancel()
-	for _, nc := range conns {
-		_ = poll(ctx, func() (bool, error) { return nc.IsClosed(), nil })
+	for i, nc := range conns {
+		if !nc.IsClosed() {
+			select {
+			case <-closed[i]:
+			case <-ctx.Done():
+			}
+		}
 		nc.Close()
+		nc.RemoveStatusListener(closed[i])
 	}
 }
 
