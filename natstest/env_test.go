@@ -548,3 +548,29 @@ func TestConnectFailure(t *testing.T) {
 		t.Errorf("failure = %q, want %q", got, want)
 	}
 }
+
+func TestServerIsTheFake(t *testing.T) {
+	Each(t, func(t *testing.T, env *Env) {
+		s := env.Server()
+		if (s != nil) != (env.Backend() == Fake) {
+			t.Fatalf("Server() = %v on %s", s, env.Backend())
+		}
+		if s == nil {
+			return
+		}
+		sub, err := env.Conn().SubscribeSync("from.server")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := env.WaitForInterest(ctxT(t), "from.server", 1); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Publish("from.server", []byte("hi")); err != nil {
+			t.Fatal(err)
+		}
+		if m, err := sub.NextMsg(5 * time.Second); err != nil || string(m.Data) != "hi" {
+			t.Fatalf("NextMsg = %v, %v", m, err)
+		}
+		sub.Unsubscribe()
+	})
+}
