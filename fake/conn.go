@@ -469,6 +469,7 @@ func (c *client) close(why closeReason) {
 func (c *client) writeLoop() {
 	defer c.srv.connsWG.Done()
 	defer c.nc.Close()
+	failed := false // a write failed: the peer is gone or stuck, so nothing more is flushed
 	for {
 		select {
 		case <-c.wake:
@@ -477,7 +478,7 @@ func (c *client) writeLoop() {
 			rest, flush := c.out, c.flushEnd
 			c.out = nil
 			c.outMu.Unlock()
-			if flush && len(rest) > 0 {
+			if flush && !failed && len(rest) > 0 {
 				c.nc.SetWriteDeadline(time.Now().Add(time.Second))
 				c.nc.Write(rest)
 			}
@@ -503,6 +504,7 @@ func (c *client) writeLoop() {
 			}
 			c.outMu.Unlock()
 			if err != nil {
+				failed = true
 				c.close(closeClient)
 				break
 			}
