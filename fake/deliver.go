@@ -37,7 +37,7 @@ func (s *Server) route(m *message) {
 
 	if eff.delay > 0 {
 		cp := m.clone()
-		s.timers.after(s.clock, eff.delay, func() {
+		s.clock.AfterFunc(eff.delay, func() {
 			for range eff.copies {
 				s.fanOut(cp, r.plain, queued)
 			}

@@ -24,6 +24,9 @@ type options struct {
 	pingEvery   time.Duration
 	maxPingsOut int
 	logf        func(format string, args ...any)
+	noJetStream bool
+	frozen      bool
+	start       time.Time
 }
 
 func newOptions(opts []Option) *options {
@@ -124,4 +127,17 @@ type Permissions struct {
 type SubjectPermission struct {
 	Allow []string
 	Deny  []string
+}
+
+// WithoutJetStream turns JetStream off: INFO says so, the $JS.API subjects have no responders and
+// the client's JetStream calls fail with nats.ErrJetStreamNotEnabled, as against a nats-server
+// without JetStream. JetStream is on by default.
+func WithoutJetStream() Option { return func(o *options) { o.noJetStream = true } }
+
+// WithFrozenClock starts the server's clock at start and stops it there: time moves only when the
+// test calls FastForward, so every timestamp and every timer (ack wait, back-off, max age) is
+// exactly where the test put it. Without it the clock follows real time, and FastForward moves it
+// ahead of real time.
+func WithFrozenClock(start time.Time) Option {
+	return func(o *options) { o.frozen, o.start = true, start }
 }

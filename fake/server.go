@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/nats-io/nuid"
 )
@@ -30,7 +31,7 @@ var ErrNotAccepting = errors.New("fake: server is not accepting connections")
 type Server struct {
 	opts  *options
 	id    string
-	clock clock
+	clock *clock
 
 	ln       net.Listener
 	addr     string // the address listened on, kept while refusing connections
@@ -48,7 +49,6 @@ type Server struct {
 	interestC chan struct{} // closed and replaced when subscriptions change
 
 	stats   counters
-	timers  timers
 	connsWG sync.WaitGroup
 }
 
@@ -68,13 +68,16 @@ func NewServer(opts ...Option) (*Server, error) {
 	s := &Server{
 		opts:      o,
 		id:        "NFAKE" + nuid.Next(),
-		clock:     realClock{},
+		clock:     newClock(),
 		clients:   make(map[uint64]*client),
 		rng:       rand.New(rand.NewPCG(o.seed, o.seed^0x9e3779b97f4a7c15)),
 		rr:        make(map[string]uint64),
 		interestC: make(chan struct{}),
 	}
 	s.subs.init()
+	if o.frozen {
+		s.clock.freeze(o.start)
+	}
 	if !o.noListen {
 		ln, err := net.Listen("tcp", o.addr)
 		if err != nil {
@@ -233,7 +236,7 @@ func (s *Server) Close() {
 	for _, c := range clients {
 		c.close(closeServerShutdown)
 	}
-	s.timers.close()
+	s.clock.close()
 	s.connsWG.Wait()
 }
 
@@ -337,3 +340,15 @@ func (s *Server) interestLocked(subject string, skip map[uint64]bool) int {
 	}
 	return n
 }
+
+// Now is the time on the server's clock: the time it stamps on stored messages and measures its
+// timers by.
+func (s *Server) Now() time.Time { return s.clock.Now() }
+
+// FastForward moves the server's clock forward by d and, before it returns, runs every timer that
+// falls due: ack-wait and back-off redeliveries, nak delays, max-age and TTL expiry, inactive
+// consumers, the duplicate window, Delay faults. A test of a 30-second ack wait takes
+// milliseconds. Timers the client measures with its own clock (idle heartbeats, pull request
+// expiry) stay on real time, since the client would reset if they did not. FastForward must not
+// be called from a message handler that the server is waiting on.
+func (s *Server) FastForward(d time.Duration) { s.clock.advance(d) }

@@ -3,6 +3,7 @@ package natstest
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/nats-io/nats.go"
 
@@ -43,6 +44,9 @@ func (fakeBackend) start(c *config) (instance, error) {
 		log := c.log
 		opts = append(opts, fake.WithLogf(func(format string, args ...any) { log(fmtLine(format, args...)) }))
 	}
+	if !c.jetStream {
+		opts = append(opts, fake.WithoutJetStream())
+	}
 	opts = append(opts, c.fakeOpts...)
 	s, err := fake.NewServer(opts...)
 	if err != nil {
@@ -81,4 +85,20 @@ func (e *Env) Server() *fake.Server {
 		return f.srv
 	}
 	return nil
+}
+
+// FastForward moves time forward by d, as the server sees it. On the fake backend it moves the
+// fake's clock and, before it returns, runs every timer that falls due (ack-wait and back-off
+// redeliveries, nak delays, max age, TTLs), so a test of a 30-second ack wait takes milliseconds.
+// A real server's clock cannot be moved: on the embedded and container backends FastForward
+// waits d of real time, so the same test passes there too, only slower.
+func (e *Env) FastForward(d time.Duration) {
+	if f, ok := e.srv.(*fakeInstance); ok {
+		f.srv.FastForward(d)
+		return
+	}
+	if d <= 0 {
+		return
+	}
+	<-time.After(d) // a real server's timers run on real time: let d of it pass
 }
