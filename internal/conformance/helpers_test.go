@@ -305,3 +305,10 @@ func seq(prefix string, n int) []string {
 	}
 	return out
 }
+
+// eachJS runs body on every backend with JetStream on. JetStream scenarios use it; nothing else
+// differs from each.
+func eachJS(t *testing.T, body func(t *testing.T, env *natstest.Env), opts ...natstest.Option) {
+	t.Helper()
+	natstest.Each(t, body, append([]natstest.Option{natstest.WithJetStream(true)}, opts...)...)
+}
