@@ -396,7 +396,7 @@ func (s *Server) unsubscribeLocked(sub *subscription) {
 	if sub.gone.Swap(true) {
 		return
 	}
-	if sub.client.subs[sub.sid] == sub {
+	if sub.client != nil && sub.client.subs[sub.sid] == sub {
 		delete(sub.client.subs, sub.sid)
 	}
 	s.subs.remove(sub)

@@ -1,6 +1,7 @@
 package fake
 
 import (
+	"encoding/json"
 	"strconv"
 	"time"
 )
@@ -23,6 +24,12 @@ func (s *Server) route(m *message) {
 	if eff.refuse {
 		s.mu.Unlock()
 		s.noResponders(m)
+		return
+	}
+	if eff.fail != nil {
+		s.mu.Unlock()
+		b, _ := json.Marshal(apiHead{Type: typePrefix + "error_response", Error: eff.fail})
+		s.sendTo(m.reply, &message{subject: m.reply, data: b})
 		return
 	}
 	r := s.subs.match(m.subject)
@@ -68,7 +75,7 @@ func (m *message) clone() *message {
 func (s *Server) fanOut(m *message, plain, queued []*subscription) bool {
 	delivered := false
 	for _, sub := range plain {
-		if sub.client == m.from && !m.from.opts.Echo {
+		if m.from != nil && sub.client == m.from && !m.from.opts.Echo {
 			continue
 		}
 		delivered = s.deliver(sub, m) || delivered
@@ -107,6 +114,9 @@ func (s *Server) pickLocked(g *queueGroup, from *client) *subscription {
 func (s *Server) deliver(sub *subscription, m *message) bool {
 	if sub.gone.Load() {
 		return false
+	}
+	if sub.internal != nil {
+		return sub.internal(m)
 	}
 	c := sub.client
 	if c.perms != nil && !c.perms.canReceive(m.subject) {
@@ -199,6 +209,7 @@ func (s *Server) noResponders(m *message) {
 // effect is what the faults in force do to one message.
 type effect struct {
 	drop, refuse bool
+	fail         *apiError // answer with this JetStream error instead
 	copies       int
 	delay        time.Duration
 }

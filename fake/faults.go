@@ -3,6 +3,8 @@ package fake
 import (
 	"fmt"
 	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // A Fault changes what happens to the messages published on the subjects matching its pattern.
@@ -13,6 +15,7 @@ type Fault struct {
 	pattern string
 	left    int // messages still to affect; -1 for every one until removed
 	delay   time.Duration
+	err     *apiError
 }
 
 type faultKind int
@@ -22,6 +25,7 @@ const (
 	faultDelay
 	faultDuplicate
 	faultRefuse
+	faultFail
 )
 
 func newFault(k faultKind, pattern string, n int, d time.Duration) *Fault {
@@ -50,11 +54,26 @@ func Duplicate(pattern string, n int) *Fault { return newFault(faultDuplicate, p
 // (nats.ErrNoResponders) and no subscriber sees the request.
 func Refuse(pattern string, n int) *Fault { return newFault(faultRefuse, pattern, n, 0) }
 
+// FailJetStream answers the next n requests (every one if n <= 0) on subjects matching pattern
+// with err, as nats-server answers a JetStream call that fails: no subscriber, stream or consumer
+// sees the request, and the client returns a *jetstream.APIError for which errors.Is matches the
+// error code. The pattern is a JetStream API subject ("$JS.API.STREAM.INFO.ORDERS",
+// "$JS.API.CONSUMER.CREATE.>") or a stream's subject, where the publisher's PubAck carries the
+// error. Drop, on the same subjects, makes a call go unanswered.
+func FailJetStream(pattern string, err jetstream.APIError, n int) *Fault {
+	f := newFault(faultFail, pattern, n, 0)
+	f.err = &apiError{Code: err.Code, ErrCode: int(err.ErrorCode), Description: err.Description}
+	return f
+}
+
 func (f *Fault) String() string {
-	names := [...]string{"drop", "delay", "duplicate", "refuse"}
+	names := [...]string{"drop", "delay", "duplicate", "refuse", "fail"}
 	s := fmt.Sprintf("%s %q", names[f.kind], f.pattern)
-	if f.kind == faultDelay {
+	switch f.kind {
+	case faultDelay:
 		s += " by " + f.delay.String()
+	case faultFail:
+		s += fmt.Sprintf(" with %d %d %q", f.err.Code, f.err.ErrCode, f.err.Description)
 	}
 	return s
 }
@@ -86,7 +105,7 @@ func (s *Server) removeFaultLocked(f *Fault) {
 func (s *Server) applyFaultsLocked(m *message) effect {
 	eff := effect{copies: 1}
 	for _, f := range append([]*Fault(nil), s.faults...) {
-		if !matchSub(f.pattern, m.subject) || (f.kind == faultRefuse && m.reply == "") {
+		if !matchSub(f.pattern, m.subject) || ((f.kind == faultRefuse || f.kind == faultFail) && m.reply == "") {
 			continue
 		}
 		switch f.kind {
@@ -98,6 +117,10 @@ func (s *Server) applyFaultsLocked(m *message) effect {
 			eff.copies++
 		case faultRefuse:
 			eff.refuse = true
+		case faultFail:
+			if eff.fail == nil {
+				eff.fail = f.err
+			}
 		}
 		if f.left > 0 {
 			f.left--

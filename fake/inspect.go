@@ -54,8 +54,11 @@ func (s *Server) Clients() []ClientInfo {
 	out := make([]ClientInfo, 0, len(s.clients))
 	for _, c := range s.clients {
 		c.outMu.Lock()
-		pending := len(c.out) + c.inFlight
+		pending, closing := len(c.out)+c.inFlight, c.closing
 		c.outMu.Unlock()
+		if closing {
+			continue // on its way out: no longer a client of the server's
+		}
 		meta := c.meta.Load()
 		ci := ClientInfo{
 			ID: c.id, Name: meta.name, Lang: meta.lang, Version: meta.version, User: c.user, Start: c.start,
@@ -108,7 +111,7 @@ func (s *Server) Subscriptions(subj string) []SubscriptionInfo {
 	s.mu.Lock()
 	var out []SubscriptionInfo
 	for _, sub := range s.subs.all() {
-		if subj == "" || matchSub(sub.subject, subj) {
+		if sub.internal == nil && (subj == "" || matchSub(sub.subject, subj)) {
 			out = append(out, sub.info())
 		}
 	}
@@ -131,7 +134,11 @@ type Stats struct {
 // Stats returns the server's totals.
 func (s *Server) Stats() Stats {
 	s.mu.Lock()
-	st := Stats{Connections: len(s.clients), Subscriptions: s.subs.count}
+	subs := 0
+	for _, c := range s.clients {
+		subs += len(c.subs)
+	}
+	st := Stats{Connections: len(s.clients), Subscriptions: subs}
 	s.mu.Unlock()
 	st.TotalConnections = s.stats.totalConns.Load()
 	st.InMsgs, st.OutMsgs = s.stats.inMsgs.Load(), s.stats.outMsgs.Load()

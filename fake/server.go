@@ -50,6 +50,8 @@ type Server struct {
 
 	stats   counters
 	connsWG sync.WaitGroup
+
+	js *jetStream // nil with WithoutJetStream
 }
 
 // counters are the server's totals, updated atomically.
@@ -77,6 +79,9 @@ func NewServer(opts ...Option) (*Server, error) {
 	s.subs.init()
 	if o.frozen {
 		s.clock.freeze(o.start)
+	}
+	if !o.noJetStream {
+		s.js = newJetStream(s)
 	}
 	if !o.noListen {
 		ln, err := net.Listen("tcp", o.addr)
@@ -207,7 +212,7 @@ func (s *Server) info(c *client) []byte {
 	b, _ := json.Marshal(info{
 		ServerID: s.id, ServerName: s.opts.name, Version: Version, Proto: 1, Go: runtime.Version(),
 		Host: host, Port: port, Headers: true, AuthRequired: s.authRequired(),
-		MaxPayload: s.opts.maxPayload, ClientID: c.id, ClientIP: c.host,
+		MaxPayload: s.opts.maxPayload, ClientID: c.id, ClientIP: c.host, JetStream: s.js != nil,
 	})
 	return append(append([]byte("INFO "), b...), '\r', '\n')
 }
@@ -235,6 +240,9 @@ func (s *Server) Close() {
 	s.acceptWG.Wait()
 	for _, c := range clients {
 		c.close(closeServerShutdown)
+	}
+	if s.js != nil {
+		s.js.close()
 	}
 	s.clock.close()
 	s.connsWG.Wait()
@@ -295,6 +303,9 @@ func (s *Server) removeClient(c *client) {
 func (s *Server) interestChangedLocked() {
 	close(s.interestC)
 	s.interestC = make(chan struct{})
+	if s.js != nil {
+		s.js.interestChanged()
+	}
 }
 
 // WaitForInterest waits until at least n client subscriptions would receive a message published
@@ -334,7 +345,7 @@ func (s *Server) Interest(subject string, skip ...uint64) int {
 func (s *Server) interestLocked(subject string, skip map[uint64]bool) int {
 	n := 0
 	for _, sub := range s.subs.all() {
-		if !skip[sub.client.id] && matchSub(sub.subject, subject) {
+		if sub.internal == nil && !skip[sub.client.id] && matchSub(sub.subject, subject) {
 			n++
 		}
 	}

@@ -15,6 +15,10 @@ type subscription struct {
 	sid     string
 	seq     uint64 // order of subscription, server-wide
 
+	// internal handles the messages of the server's own subscriptions (JetStream); it reports
+	// whether it took the message, as a delivery to a client would
+	internal func(m *message) bool
+
 	max       atomic.Int64 // deliveries after which it ends; 0 for none
 	delivered atomic.Int64
 	gone      atomic.Bool

@@ -11,8 +11,8 @@ import (
 )
 
 // Fake runs natskit's in-memory server (package fake) inside the test process: the default
-// backend. It serves core NATS; JetStream is not served yet, so JetStream calls on it fail with
-// nats.ErrJetStreamNotEnabled.
+// backend. It serves core NATS and JetStream (streams, consumers, and through them the client's
+// Key-Value and Object Store), with its timers on a clock the test moves (Env.FastForward).
 var Fake Backend = fakeBackend{}
 
 type fakeBackend struct{}

@@ -1,0 +1,321 @@
+package fake
+
+import (
+	"encoding/json"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Pull request expiry and idle heartbeats run on real time, whatever the server's clock says: the
+// client measures them with its own clock and would give up or reset otherwise.
+
+// A realTimer is a callback on real time that Close stops and waits for.
+type realTimer struct {
+	t *time.Timer
+	j *jetStream
+}
+
+func (j *jetStream) afterReal(d time.Duration, f func()) *realTimer {
+	j.wg.Add(1)
+	return &realTimer{j: j, t: time.AfterFunc(d, func() {
+		defer j.wg.Done()
+		f()
+	})}
+}
+
+func (t *realTimer) stop() {
+	if t != nil && t.t.Stop() {
+		t.j.wg.Done()
+	}
+}
+
+type realTicker = realTimer
+
+// ---- pull ----
+
+// A pullRequest is one CONSUMER.MSG.NEXT request waiting for messages.
+type pullRequest struct {
+	c         *consumer
+	reply     string
+	n         int // messages still wanted
+	b         int // bytes still allowed; 0 without max_bytes
+	maxBytes  bool
+	noWait    bool
+	expires   time.Time
+	hb        time.Duration
+	delivered int
+	lastSent  time.Time
+	exp, hbt  *realTimer
+	done      bool
+}
+
+func (w *pullRequest) stop() {
+	w.done = true
+	w.exp.stop()
+	w.hbt.stop()
+}
+
+type nextRequest struct {
+	Batch     int           `json:"batch,omitempty"`
+	Expires   time.Duration `json:"expires,omitempty"`
+	NoWait    bool          `json:"no_wait,omitempty"`
+	MaxBytes  int           `json:"max_bytes,omitempty"`
+	Heartbeat time.Duration `json:"idle_heartbeat,omitempty"`
+}
+
+// pullRequest takes a request for messages. A consumer that does not exist has no responder.
+func (j *jetStream) pullRequest(reply, streamName, name string, body []byte) bool {
+	st, ok := j.streams[streamName]
+	if !ok {
+		return false
+	}
+	c, ok := st.consumers[name]
+	if !ok {
+		return false
+	}
+	if reply == "" {
+		return true
+	}
+	if c.isPush() {
+		j.status(reply, "409 Consumer is push based")
+		return true
+	}
+	req := nextRequest{Batch: 1}
+	trimmed := strings.TrimSpace(string(body))
+	switch {
+	case trimmed == "":
+	case trimmed[0] == '{':
+		if err := json.Unmarshal([]byte(trimmed), &req); err != nil {
+			j.status(reply, "400 Bad Request - "+err.Error())
+			return true
+		}
+		if req.Heartbeat > 0 && req.Heartbeat*2 > req.Expires {
+			j.status(reply, "400 Bad Request - heartbeat value too large")
+			return true
+		}
+	default:
+		n, err := strconv.Atoi(trimmed)
+		if err != nil {
+			j.status(reply, "400 Bad Request - "+err.Error())
+			return true
+		}
+		req.Batch = n
+	}
+	if req.Batch <= 0 {
+		req.Batch = 1
+	}
+	cfg := c.cfg
+	switch {
+	case cfg.MaxRequestBatch > 0 && req.Batch > cfg.MaxRequestBatch:
+		j.status(reply, "409 Exceeded MaxRequestBatch of "+strconv.Itoa(cfg.MaxRequestBatch))
+		return true
+	case cfg.MaxRequestExpires > 0 && req.Expires > cfg.MaxRequestExpires:
+		j.status(reply, "409 Exceeded MaxRequestExpires of "+cfg.MaxRequestExpires.String())
+		return true
+	case cfg.MaxRequestMaxBytes > 0 && req.MaxBytes > cfg.MaxRequestMaxBytes:
+		j.status(reply, "409 Exceeded MaxRequestMaxBytes of "+strconv.Itoa(cfg.MaxRequestMaxBytes))
+		return true
+	}
+	c.lastActive = j.s.clock.Now()
+	if req.NoWait && req.Expires == 0 && !c.hasNext() {
+		j.status(reply, "404 No Messages")
+		return true
+	}
+	if cfg.MaxWaiting > 0 && len(c.waiting) >= cfg.MaxWaiting {
+		c.dropDeadRequests()
+		if len(c.waiting) >= cfg.MaxWaiting {
+			j.status(reply, "409 Exceeded MaxWaiting")
+			return true
+		}
+	}
+	w := &pullRequest{c: c, reply: reply, n: req.Batch, b: req.MaxBytes, maxBytes: req.MaxBytes > 0,
+		noWait: req.NoWait, hb: req.Heartbeat, lastSent: time.Now()}
+	if req.Expires > 0 {
+		w.expires = time.Now().Add(req.Expires)
+		w.exp = j.afterReal(req.Expires, func() { c.expire(w) })
+	}
+	if w.hb > 0 {
+		w.hbt = j.afterReal(w.hb, func() { c.heartbeat(w) })
+	}
+	c.waiting = append(c.waiting, w)
+	c.servePull()
+	return true
+}
+
+func (c *consumer) numWaiting() int { return len(c.waiting) }
+
+func (c *consumer) removeWaiting(w *pullRequest) {
+	w.stop()
+	for i, x := range c.waiting {
+		if x == w {
+			c.waiting = append(c.waiting[:i], c.waiting[i+1:]...)
+			break
+		}
+	}
+}
+
+// dropDeadRequests forgets requests whose inbox nobody listens on any more.
+func (c *consumer) dropDeadRequests() {
+	live := c.waiting[:0]
+	for _, w := range c.waiting {
+		if c.st.j.s.hasInterest(w.reply) {
+			live = append(live, w)
+		} else {
+			w.stop()
+		}
+	}
+	clear(c.waiting[len(live):])
+	c.waiting = live
+}
+
+// servePull hands available messages to the waiting requests, oldest first.
+func (c *consumer) servePull() {
+	j := c.st.j
+	for len(c.waiting) > 0 {
+		w := c.waiting[0]
+		if !j.s.hasInterest(w.reply) {
+			c.removeWaiting(w)
+			continue
+		}
+		if !c.hasNext() {
+			break
+		}
+		sseq, lps, rdq := c.sseq, c.lps, c.rdq
+		m, dc := c.next()
+		if m == nil {
+			break
+		}
+		size := len(m.subj) + len(m.hdr) + len(m.data) + len(c.st.name()) + len(c.name) + 48
+		if w.maxBytes && size > w.b {
+			// put the message back and end the request
+			if dc > 1 {
+				c.rdc[m.seq]--
+			}
+			c.sseq, c.lps, c.rdq = sseq, lps, rdq
+			j.status(w.reply, "409 Message Size Exceeds MaxBytes",
+				"Nats-Pending-Messages", strconv.Itoa(w.n), "Nats-Pending-Bytes", strconv.Itoa(w.b))
+			c.removeWaiting(w)
+			continue
+		}
+		sent := c.send(w.reply, m, dc)
+		w.lastSent = time.Now()
+		w.delivered++
+		w.n--
+		if w.maxBytes {
+			w.b -= sent
+		}
+		if w.n <= 0 || (w.maxBytes && w.b <= 0) {
+			c.removeWaiting(w)
+		}
+	}
+	if c.hasNext() {
+		return
+	}
+	// the end of the stream ends no-wait requests
+	for _, w := range append([]*pullRequest(nil), c.waiting...) {
+		if w.noWait && (w.expires.IsZero() || w.delivered > 0) {
+			j.status(w.reply, "404 No Messages")
+			c.removeWaiting(w)
+		}
+	}
+}
+
+// expire ends a request whose time is up with 408 and what it still wanted.
+func (c *consumer) expire(w *pullRequest) {
+	j := c.st.j
+	j.lock()
+	defer j.unlock()
+	if j.closed || w.done {
+		return
+	}
+	c.removeWaiting(w)
+	j.status(w.reply, "408 Request Timeout",
+		"Nats-Pending-Messages", strconv.Itoa(w.n), "Nats-Pending-Bytes", strconv.Itoa(w.b))
+	c.lastActive = j.s.clock.Now()
+}
+
+// heartbeat tells a waiting request the consumer is alive when nothing else was sent lately.
+func (c *consumer) heartbeat(w *pullRequest) {
+	j := c.st.j
+	j.lock()
+	defer j.unlock()
+	if j.closed || w.done {
+		return
+	}
+	if !j.s.hasInterest(w.reply) {
+		c.removeWaiting(w)
+		return
+	}
+	wait := w.hb
+	if idle := time.Since(w.lastSent); idle >= w.hb {
+		c.sendHeartbeat(w.reply)
+		w.lastSent = time.Now()
+	} else {
+		wait = w.hb - idle
+	}
+	w.hbt = j.afterReal(wait, func() { c.heartbeat(w) })
+}
+
+func (c *consumer) sendHeartbeat(to string) {
+	c.st.j.status(to, "100 Idle Heartbeat",
+		"Nats-Last-Consumer", strconv.FormatUint(c.dseq, 10),
+		"Nats-Last-Stream", strconv.FormatUint(c.sseq-1, 10))
+}
+
+// ---- push ----
+
+// deliverPush sends every available message to the deliver subject while someone listens.
+func (c *consumer) deliverPush() {
+	if c.gone {
+		return
+	}
+	j := c.st.j
+	target := c.cfg.DeliverSubject
+	if c.hb == nil {
+		c.startHeartbeats()
+	}
+	if !j.s.hasInterest(target) {
+		return
+	}
+	for {
+		m, dc := c.next()
+		if m == nil {
+			return
+		}
+		c.send(target, m, dc)
+		c.lastSent = time.Now()
+	}
+}
+
+// startHeartbeats starts the idle heartbeat of a push consumer that asked for one.
+func (c *consumer) startHeartbeats() {
+	c.hb.stop()
+	c.hb = nil
+	if c.cfg.IdleHeartbeat <= 0 || c.gone {
+		return
+	}
+	c.lastSent = time.Now()
+	c.hb = c.st.j.afterReal(c.cfg.IdleHeartbeat, c.pushHeartbeat)
+}
+
+func (c *consumer) pushHeartbeat() {
+	j := c.st.j
+	j.lock()
+	defer j.unlock()
+	if j.closed || c.gone {
+		return
+	}
+	hb := c.cfg.IdleHeartbeat
+	wait := hb
+	if j.s.hasInterest(c.cfg.DeliverSubject) {
+		c.lastActive = j.s.clock.Now()
+		if idle := time.Since(c.lastSent); idle >= hb {
+			c.sendHeartbeat(c.cfg.DeliverSubject)
+			c.lastSent = time.Now()
+		} else {
+			wait = hb - idle
+		}
+	}
+	c.hb = j.afterReal(wait, c.pushHeartbeat)
+}
