@@ -25,9 +25,9 @@ type consumer struct {
 	filters []string // empty for every subject
 	covers  bool     // the filters take in every subject of the stream
 
-	dseq uint64 // last consumer sequence issued
-	sseq uint64 // next stream sequence to look at
-	lps  []uint64
+	dseq      uint64 // last consumer sequence issued
+	sseq      uint64 // next stream sequence to look at
+	lps       []uint64
 	lpsResume uint64
 
 	pending map[uint64]*pendingAck // by stream sequence
@@ -77,9 +77,9 @@ func (c *consumer) matches(subj string) bool {
 // ---- create ----
 
 type createConsumerRequest struct {
-	Stream string                   `json:"stream_name"`
+	Stream string                    `json:"stream_name"`
 	Config *jetstream.ConsumerConfig `json:"config"`
-	Action string                   `json:"action"`
+	Action string                    `json:"action"`
 }
 
 type consumerInfoResp struct {
