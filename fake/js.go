@@ -22,15 +22,16 @@ const jsAPILevel = 5
 type jetStream struct {
 	s *Server
 
-	mu      sync.Mutex
-	streams map[string]*stream
-	outbox  []*message
-	closed  bool
-	api     struct{ total, errors uint64 }
-	kick    chan struct{} // interest changed: push consumers may deliver
-	done    chan struct{}
-	wg      sync.WaitGroup
-	apiSubs []*subscription
+	mu       sync.Mutex
+	streams  map[string]*stream
+	outbox   []*message
+	closed   bool
+	api      struct{ total, errors uint64 }
+	kick     chan struct{} // interest changed: push consumers may deliver
+	watching bool
+	done     chan struct{}
+	wg       sync.WaitGroup
+	apiSubs  []*subscription
 }
 
 func newJetStream(s *Server) *jetStream {
@@ -47,9 +48,18 @@ func newJetStream(s *Server) *jetStream {
 	} {
 		j.apiSubs = append(j.apiSubs, s.subscribeInternal(subj, h))
 	}
+	return j
+}
+
+// watchPushInterest starts, once, the goroutine that lets push consumers deliver when a
+// subscription for them appears. j.mu is held.
+func (j *jetStream) watchPushInterest() {
+	if j.watching || j.closed {
+		return
+	}
+	j.watching = true
 	j.wg.Add(1)
 	go j.watchInterest()
-	return j
 }
 
 // close stops every timer and the interest watcher.

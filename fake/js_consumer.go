@@ -171,6 +171,7 @@ func (j *jetStream) consumerCreate(reply, streamName, name, filter string, body 
 	c := st.newConsumer(cfg)
 	j.reply(reply, consumerInfoResp{apiHead{Type: typePrefix + typ}, c.info()})
 	if c.isPush() {
+		j.watchPushInterest()
 		c.deliverPush()
 	}
 }
@@ -214,18 +215,8 @@ func (st *stream) normaliseConsumer(cfg *jetstream.ConsumerConfig) *apiError {
 		if !subject.ValidPattern(f) {
 			return errInvalidConfig("consumer filter subject is not a valid subject")
 		}
-		covered := false
-		for _, s := range st.cfg.Subjects {
-			if subjectsCollide(f, s) {
-				covered = true
-				break
-			}
-		}
-		if !covered {
-			return errFilterNotSubset
-		}
 		for _, g := range filters[i+1:] {
-			if subjectsCollide(f, g) {
+			if patternSubset(f, g) || patternSubset(g, f) {
 				return errOverlappingFilters
 			}
 		}
@@ -251,13 +242,10 @@ func (st *stream) normaliseConsumer(cfg *jetstream.ConsumerConfig) *apiError {
 	if cfg.MaxAckPending > 0 && cfg.AckPolicy == jetstream.AckNonePolicy {
 		return errMaxPendingAckNone
 	}
-	if len(cfg.BackOff) > 0 && cfg.MaxDeliver != -1 && cfg.MaxDeliver != 0 && cfg.MaxDeliver <= len(cfg.BackOff) {
-		return errMaxDeliverBackoff
-	}
 	if cfg.MaxDeliver == 0 || cfg.MaxDeliver < -1 {
 		cfg.MaxDeliver = -1
 	}
-	if len(cfg.BackOff) > 0 && cfg.MaxDeliver != -1 && cfg.MaxDeliver <= len(cfg.BackOff) {
+	if len(cfg.BackOff) > 0 && cfg.MaxDeliver != -1 && cfg.MaxDeliver < len(cfg.BackOff) {
 		return errMaxDeliverBackoff
 	}
 	if cfg.DeliverSubject == "" && cfg.MaxWaiting == 0 {
@@ -282,6 +270,10 @@ func (st *stream) normaliseConsumer(cfg *jetstream.ConsumerConfig) *apiError {
 		cfg.InactiveThreshold = 5 * time.Second
 	}
 	switch cfg.DeliverPolicy {
+	case jetstream.DeliverLastPerSubjectPolicy:
+		if len(filters) == 0 {
+			return jsErr(400, 10094, "consumer delivery policy is deliver last per subject, but optional filter subject is not set")
+		}
 	case jetstream.DeliverByStartSequencePolicy:
 		if cfg.OptStartSeq == 0 {
 			return errInvalidConfig("consumer delivery policy is deliver by start sequence, but optional start sequence is not set")
@@ -504,17 +496,32 @@ func (st *stream) lastPerSubject(c *consumer) []uint64 {
 // update applies an updated config to an existing consumer.
 func (c *consumer) update(cfg jetstream.ConsumerConfig) *apiError {
 	old := c.cfg
+	fail := func(desc string) *apiError { return jsErr(500, 10012, desc) }
+	sameTime := (old.OptStartTime == nil) == (cfg.OptStartTime == nil) &&
+		(old.OptStartTime == nil || old.OptStartTime.Equal(*cfg.OptStartTime))
 	switch {
 	case cfg.DeliverPolicy != old.DeliverPolicy:
-		return errInvalidConfig("deliver policy can not be updated")
+		return fail("deliver policy can not be updated")
+	case cfg.MemoryStorage != old.MemoryStorage:
+		return fail("storage type can not be updated")
 	case cfg.OptStartSeq != old.OptStartSeq:
-		return errInvalidConfig("start sequence can not be updated")
+		return fail("start sequence can not be updated")
+	case !sameTime:
+		return fail("start time can not be updated")
 	case cfg.AckPolicy != old.AckPolicy:
-		return errInvalidConfig("ack policy can not be updated")
+		return fail("ack policy can not be updated")
 	case cfg.ReplayPolicy != old.ReplayPolicy:
-		return errInvalidConfig("replay policy can not be updated")
-	case (cfg.DeliverSubject == "") != (old.DeliverSubject == ""):
-		return errInvalidConfig("can not update push consumer to pull based")
+		return fail("replay policy can not be updated")
+	case cfg.IdleHeartbeat != old.IdleHeartbeat:
+		return fail("heart beats can not be updated")
+	case cfg.FlowControl != old.FlowControl:
+		return fail("flow control can not be updated")
+	case old.DeliverSubject == "" && cfg.DeliverSubject != "":
+		return fail("can not update pull consumer to push based")
+	case old.DeliverSubject != "" && cfg.DeliverSubject == "":
+		return fail("can not update push consumer to pull based")
+	case cfg.MaxWaiting != old.MaxWaiting:
+		return fail("max waiting can not be updated")
 	}
 	c.cfg = cfg
 	c.setFilters()
@@ -528,6 +535,7 @@ func (c *consumer) update(cfg jetstream.ConsumerConfig) *apiError {
 // ---- info ----
 
 func (c *consumer) info() jetstream.ConsumerInfo {
+	c.dropDeadRequests()
 	cfg := c.cfg
 	cfg.Metadata = withDynamicMetadata(cfg.Metadata)
 	info := jetstream.ConsumerInfo{
@@ -541,7 +549,6 @@ func (c *consumer) info() jetstream.ConsumerInfo {
 		NumRedelivered: len(c.rdc),
 		NumWaiting:     c.numWaiting(),
 		NumPending:     c.numPending(),
-		Cluster:        &jetstream.ClusterInfo{Leader: c.st.j.s.opts.name},
 		TimeStamp:      c.st.j.s.clock.Now().UTC(),
 	}
 	if c.delivered == (seqPair{}) {
@@ -787,6 +794,17 @@ func (c *consumer) nextNew() *storedMsg {
 		}
 	}
 	return nil
+}
+
+// available reports whether the consumer has anything left to deliver, whether or not max ack
+// pending lets it deliver now.
+func (c *consumer) available() bool {
+	for _, seq := range c.rdq {
+		if _, ok := c.pending[seq]; ok {
+			return true
+		}
+	}
+	return len(c.lps) > 0 || c.nextNew() != nil
 }
 
 // hasNext reports whether next would return a message, without taking it.
@@ -1201,32 +1219,11 @@ func (c *consumer) removed(m *storedMsg) {
 	}
 }
 
-// purged tells the consumer everything below first is gone.
-func (c *consumer) purged(first uint64) {
-	if c.sseq < first {
-		c.sseq = first
-	}
-	var gone []uint64
-	for seq := range c.pending {
-		if c.st.get(seq) == nil {
-			gone = append(gone, seq)
-		}
-	}
-	slices.Sort(gone)
-	for _, seq := range gone {
-		p := c.pending[seq]
-		delete(c.pending, seq)
-		delete(c.rdc, seq)
-		c.removeFromRdq(seq)
-		if seq > c.asflr {
-			c.asflr = seq
-		}
-		if p.dseq > c.adflr {
-			c.adflr = p.dseq
-		}
-	}
-	if len(gone) > 0 && len(c.pending) == 0 {
-		c.ackFloor = c.delivered
+// purge moves the consumer past purged messages, as nats-server's consumer does: start is the
+// first sequence it may still deliver (0 when nothing it takes is left), last the stream's last.
+func (c *consumer) purge(start, last uint64, wider bool) {
+	if start == 0 && !wider {
+		start = last + 1
 	}
 	var lps []uint64
 	for _, seq := range c.lps {
@@ -1238,7 +1235,60 @@ func (c *consumer) purged(first uint64) {
 	if len(c.lps) == 0 && c.lpsResume > 0 && c.sseq <= c.lpsResume {
 		c.sseq = c.lpsResume + 1
 	}
+	if c.sseq < start {
+		c.sseq = start
+	}
+	if c.asflr < start {
+		c.asflr = start - 1
+		for seq, p := range c.pending {
+			if seq <= c.asflr || (wider && c.st.get(seq) == nil) {
+				if p.dseq > c.adflr {
+					c.adflr = p.dseq
+					if c.adflr > c.dseq {
+						c.dseq = c.adflr
+					}
+				}
+				delete(c.pending, seq)
+				delete(c.rdc, seq)
+			}
+		}
+	}
+	if len(c.pending) == 0 {
+		c.adflr, c.asflr = c.dseq, c.sseq-1
+	}
+	rdq := c.rdq[:0]
+	for _, seq := range c.rdq {
+		if seq >= c.sseq {
+			rdq = append(rdq, seq)
+		}
+	}
+	c.rdq = rdq
+	c.delivered = seqPair{c.dseq, c.sseq - 1}
+	c.ackFloor = seqPair{c.adflr, c.asflr}
 	c.scheduleAck()
+}
+
+// filterSubsetOf reports whether every subject the consumer takes matches subj.
+func (c *consumer) filterSubsetOf(subj string) bool {
+	if len(c.filters) == 0 {
+		return false
+	}
+	for _, f := range c.filters {
+		if !patternSubset(f, subj) {
+			return false
+		}
+	}
+	return true
+}
+
+// filterWithin reports whether one of the consumer's filters lies within subj.
+func (c *consumer) filterWithin(subj string) bool {
+	for _, f := range c.filters {
+		if patternSubset(f, subj) {
+			return true
+		}
+	}
+	return false
 }
 
 // kick delivers what can be delivered now: to waiting pull requests, or to the push subject.
@@ -1311,4 +1361,17 @@ func (st *stream) allAcked(m *storedMsg) bool {
 		}
 	}
 	return true
+}
+
+// matchesPattern reports whether some subject matching pattern is one the consumer takes.
+func (c *consumer) matchesPattern(pattern string) bool {
+	if len(c.filters) == 0 {
+		return true
+	}
+	for _, f := range c.filters {
+		if subjectsCollide(f, pattern) {
+			return true
+		}
+	}
+	return false
 }

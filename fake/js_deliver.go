@@ -118,7 +118,7 @@ func (j *jetStream) pullRequest(reply, streamName, name string, body []byte) boo
 		return true
 	}
 	c.lastActive = j.s.clock.Now()
-	if req.NoWait && req.Expires == 0 && !c.hasNext() {
+	if req.NoWait && req.Expires == 0 && !c.available() {
 		j.status(reply, "404 No Messages")
 		return true
 	}
@@ -209,7 +209,7 @@ func (c *consumer) servePull() {
 			c.removeWaiting(w)
 		}
 	}
-	if c.hasNext() {
+	if c.available() {
 		return
 	}
 	// the end of the stream ends no-wait requests

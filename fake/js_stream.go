@@ -122,6 +122,9 @@ func normaliseStreamConfig(cfg *jetstream.StreamConfig) *apiError {
 		if !subject.ValidPattern(s) {
 			return errInvalidConfig("invalid subject")
 		}
+		if s == ">" && !cfg.NoAck {
+			return errInvalidConfig("capturing all subjects requires no-ack to be true")
+		}
 	}
 	for i, a := range cfg.Subjects {
 		for _, b := range cfg.Subjects[i+1:] {
@@ -499,7 +502,7 @@ func (j *jetStream) streamPurge(reply, name string, body []byte) {
 		return
 	}
 	if st.cfg.Sealed || st.cfg.DenyPurge {
-		j.replyErr(reply, typ, jsErr(500, 10110, "stream purge is not permitted"))
+		j.replyErr(reply, typ, jsErr(500, 10110, "stream purge not permitted"))
 		return
 	}
 	if req.Seq > 0 && req.Keep > 0 {
@@ -524,10 +527,7 @@ func (st *stream) purge(filter string, seq, keep uint64) uint64 {
 		st.bySubj = make(map[string][]uint64)
 		st.bytes = 0
 		st.first = st.last + 1
-		for _, c := range st.consumers {
-			c.purged(st.first)
-		}
-		st.j.retentionChanged(st)
+		st.purgeConsumers("")
 		return n
 	}
 	var selected []*storedMsg
@@ -567,10 +567,37 @@ func (st *stream) purge(filter string, seq, keep uint64) uint64 {
 	if len(st.msgs) == 0 {
 		st.first = st.last + 1
 	}
-	for _, c := range st.consumers {
-		c.purged(st.first)
-	}
+	st.purgeConsumers(filter)
 	return uint64(len(victims))
+}
+
+// purgeConsumers moves the consumers past a purge, choosing for each where it restarts as
+// nats-server does.
+func (st *stream) purgeConsumers(filter string) {
+	stateFirst := st.first
+	fseq := stateFirst
+	if filter != "" {
+		fseq = 0
+		for _, m := range st.msgs {
+			if subject.Matches(filter, m.subj) {
+				fseq = m.seq
+				break
+			}
+		}
+	}
+	for _, c := range st.consumers {
+		start := fseq
+		doPurge := filter == "" || c.filterWithin(filter)
+		wider := false
+		if !doPurge && (len(c.filters) == 0 || c.matchesPattern(filter)) {
+			doPurge, wider, start = true, true, stateFirst
+		} else if doPurge && filter != "" && !c.filterSubsetOf(filter) {
+			wider, start = true, stateFirst
+		}
+		if doPurge {
+			c.purge(start, st.last, wider)
+		}
+	}
 }
 
 type namesResp struct {
@@ -747,15 +774,15 @@ func (j *jetStream) msgDelete(reply, name string, body []byte) {
 		return
 	}
 	if st.cfg.Sealed || st.cfg.DenyDelete {
-		j.replyErr(reply, typ, jsErr(400, 10067+0, "message delete not permitted"))
+		j.replyErr(reply, typ, jsErr(500, 10057, "message delete not permitted"))
 		return
 	}
 	if st.get(req.Seq) == nil {
-		desc := "no message found"
-		if req.Seq > st.last {
-			desc = "sequence > last sequence"
+		e := jsErr(400, 10043, "sequence "+strconv.FormatUint(req.Seq, 10)+" not found")
+		if req.Seq > st.last && st.cfg.Storage == jetstream.FileStorage {
+			e = jsErr(500, 10057, "stream store EOF")
 		}
-		j.replyErr(reply, typ, jsErr(500, 10057, desc))
+		j.replyErr(reply, typ, e)
 		return
 	}
 	st.remove(req.Seq)
@@ -933,10 +960,11 @@ func (st *stream) store(subj string, hdr, data []byte) (uint64, bool, *apiError)
 	st.lastTime = now
 	st.bytes += size
 	st.bySubj[subj] = append(st.bySubj[subj], m.seq)
-	if id, ok := hdrGet(hdr, "Nats-Msg-Id"); ok && id != "" {
+	id, _ := hdrGet(hdr, "Nats-Msg-Id")
+	if id != "" {
 		st.dedupe[id] = dedupeEntry{seq: m.seq, ts: now}
-		st.lastMsgID = id
 	}
+	st.lastMsgID = id
 	switch rollup {
 	case "sub":
 		seqs := append([]uint64(nil), st.bySubj[subj]...)

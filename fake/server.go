@@ -80,9 +80,6 @@ func NewServer(opts ...Option) (*Server, error) {
 	if o.frozen {
 		s.clock.freeze(o.start)
 	}
-	if !o.noJetStream {
-		s.js = newJetStream(s)
-	}
 	if !o.noListen {
 		ln, err := net.Listen("tcp", o.addr)
 		if err != nil {
@@ -90,8 +87,13 @@ func NewServer(opts ...Option) (*Server, error) {
 		}
 		s.ln, s.addr = ln, ln.Addr().String()
 		s.logf("fake: listening for client connections on %s", s.ClientURL())
+	}
+	if !o.noJetStream {
+		s.js = newJetStream(s)
+	}
+	if s.ln != nil {
 		s.acceptWG.Add(1)
-		go s.acceptLoop(ln)
+		go s.acceptLoop(s.ln)
 	}
 	return s, nil
 }
