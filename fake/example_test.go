@@ -1,11 +1,13 @@
 package fake_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/natskit/natskit/fake"
 )
@@ -59,4 +61,30 @@ func ExampleServer_Inject() {
 	// true
 	// reserved
 	// kept
+}
+
+// A consumer's 30-second ack wait passes in one call: the unacknowledged message comes back.
+func ExampleServer_FastForward() {
+	s, _ := fake.NewServer(fake.WithoutListener())
+	defer s.Close()
+	nc, _ := nats.Connect("", nats.InProcessServer(s))
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	ctx := context.Background()
+
+	stream, _ := js.CreateStream(ctx, jetstream.StreamConfig{Name: "ORDERS", Subjects: []string{"orders.>"}})
+	js.Publish(ctx, "orders.new", []byte("order 1"))
+	c, _ := stream.CreateConsumer(ctx, jetstream.ConsumerConfig{Durable: "billing", AckWait: 30 * time.Second})
+
+	m, _ := c.Next() // delivered, never acknowledged
+	s.FastForward(30 * time.Second)
+	m, _ = c.Next()
+	md, _ := m.Metadata()
+	fmt.Printf("%s delivered %d times\n", m.Data(), md.NumDelivered)
+
+	state, _ := s.Consumer("ORDERS", "billing")
+	fmt.Println(state.Messages[0].Ack)
+	// Output:
+	// order 1 delivered 2 times
+	// pending
 }

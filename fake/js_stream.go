@@ -212,21 +212,26 @@ func (j *jetStream) streamCreate(reply, name string, body []byte) {
 		j.replyErr(reply, typ, errStreamMismatch)
 		return
 	}
-	if e := normaliseStreamConfig(&cfg); e != nil {
+	if e := j.createStream(cfg); e != nil {
 		j.replyErr(reply, typ, e)
 		return
 	}
-	if st, ok := j.streams[name]; ok {
+	j.reply(reply, streamInfoResp{apiHead: apiHead{Type: typePrefix + typ}, StreamInfo: j.streams[name].info(false, "")})
+}
+
+// createStream makes a stream, or does nothing if an identical one exists.
+func (j *jetStream) createStream(cfg jetstream.StreamConfig) *apiError {
+	if e := normaliseStreamConfig(&cfg); e != nil {
+		return e
+	}
+	if st, ok := j.streams[cfg.Name]; ok {
 		if !reflect.DeepEqual(comparableConfig(cfg), comparableConfig(st.cfg)) {
-			j.replyErr(reply, typ, errStreamNameExist)
-			return
+			return errStreamNameExist
 		}
-		j.reply(reply, streamInfoResp{apiHead: apiHead{Type: typePrefix + typ}, StreamInfo: st.info(false, "")})
-		return
+		return nil
 	}
 	if e := j.checkOverlap(&cfg, ""); e != nil {
-		j.replyErr(reply, typ, e)
-		return
+		return e
 	}
 	st := &stream{
 		j:         j,
@@ -239,9 +244,9 @@ func (j *jetStream) streamCreate(reply, name string, body []byte) {
 	if cfg.FirstSeq > 0 {
 		st.first, st.last = cfg.FirstSeq, cfg.FirstSeq-1
 	}
-	j.streams[name] = st
+	j.streams[cfg.Name] = st
 	st.subscribe()
-	j.reply(reply, streamInfoResp{apiHead: apiHead{Type: typePrefix + typ}, StreamInfo: st.info(false, "")})
+	return nil
 }
 
 // comparableConfig is cfg with what does not make two configs differ for an idempotent create.
