@@ -83,8 +83,8 @@ func ExampleEnv_WaitForInterest() {
 
 // JetStream: a stream, a publish acknowledged by the server, and a fetch from a durable consumer.
 func ExampleEnv_JetStream() {
-	// JetStream runs on the real server; the fake serves core NATS.
-	env, err := natstest.Start(natstest.WithBackend(natstest.Embedded))
+	env, err := natstest.Start() // the fake; NATSTEST_BACKEND=embedded runs it on nats-server
+
 	if err != nil {
 		panic(err)
 	}
@@ -126,4 +126,27 @@ func ExampleEnv_JetStream() {
 	// stored as ORDERS 1
 	// fetched orders.1.created tea
 	// pending acks 0
+}
+
+// A consumer's 30-second ack wait, without waiting 30 seconds: on the fake, FastForward moves the
+// server's clock and the unacknowledged message is redelivered at once. On a real server
+// (NATSTEST_BACKEND=embedded) FastForward waits the 30 seconds.
+func ExampleEnv_FastForward() {
+	env, err := natstest.Start()
+	if err != nil {
+		panic(err)
+	}
+	defer env.Close()
+	ctx := context.Background()
+	js := env.JetStream()
+	stream, _ := js.CreateStream(ctx, jetstream.StreamConfig{Name: "JOBS", Subjects: []string{"jobs.>"}})
+	js.Publish(ctx, "jobs.resize", []byte("photo.jpg"))
+	worker, _ := stream.CreateConsumer(ctx, jetstream.ConsumerConfig{Durable: "worker", AckWait: 30 * time.Second})
+
+	m, _ := worker.Next() // the worker dies without acking
+	env.FastForward(30 * time.Second)
+	m, _ = worker.Next(jetstream.FetchMaxWait(5 * time.Second))
+	md, _ := m.Metadata()
+	fmt.Printf("%s redelivered: delivery %d\n", m.Data(), md.NumDelivered)
+	// Output: photo.jpg redelivered: delivery 2
 }

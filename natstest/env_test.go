@@ -78,9 +78,6 @@ func TestNewInProcess(t *testing.T) {
 			t.Errorf("ConnectedAddr() = %q, want pipe", got)
 		}
 		roundTrip(t, env.Conn(), env.Connect(), "greet.pipe", "hello")
-		if env.Backend() != Embedded {
-			return
-		}
 		if _, err := env.JetStream().AccountInfo(ctxT(t)); err != nil {
 			t.Errorf("JetStream over a pipe: %v", err)
 		}
@@ -88,37 +85,38 @@ func TestNewInProcess(t *testing.T) {
 }
 
 func TestJetStreamPublishFetch(t *testing.T) {
-	env := New(t, WithBackend(Embedded))
-	ctx := ctxT(t)
-	js := env.JetStream()
-	if js != env.JetStream() {
-		t.Error("JetStream() returned a new context on the second call")
-	}
-	s, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "ORDERS", Subjects: []string{"orders.>"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := js.Publish(ctx, "orders.new", []byte("one")); err != nil {
-		t.Fatal(err)
-	}
-	c, err := s.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{Durable: "work", AckPolicy: jetstream.AckExplicitPolicy})
-	if err != nil {
-		t.Fatal(err)
-	}
-	batch, err := c.Fetch(1, jetstream.FetchMaxWait(5*time.Second))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []string
-	for m := range batch.Messages() {
-		got = append(got, string(m.Data()))
-		if err := m.DoubleAck(ctx); err != nil {
+	Each(t, func(t *testing.T, env *Env) {
+		ctx := ctxT(t)
+		js := env.JetStream()
+		if js != env.JetStream() {
+			t.Error("JetStream() returned a new context on the second call")
+		}
+		s, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "ORDERS", Subjects: []string{"orders.>"}})
+		if err != nil {
 			t.Fatal(err)
 		}
-	}
-	if len(got) != 1 || got[0] != "one" {
-		t.Fatalf("fetched %q, want [one]", got)
-	}
+		if _, err := js.Publish(ctx, "orders.new", []byte("one")); err != nil {
+			t.Fatal(err)
+		}
+		c, err := s.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{Durable: "work", AckPolicy: jetstream.AckExplicitPolicy})
+		if err != nil {
+			t.Fatal(err)
+		}
+		batch, err := c.Fetch(1, jetstream.FetchMaxWait(5*time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for m := range batch.Messages() {
+			got = append(got, string(m.Data()))
+			if err := m.DoubleAck(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if len(got) != 1 || got[0] != "one" {
+			t.Fatalf("fetched %q, want [one]", got)
+		}
+	})
 }
 
 func TestJetStreamOff(t *testing.T) {

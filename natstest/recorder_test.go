@@ -170,48 +170,49 @@ func TestRecordSync(t *testing.T) {
 }
 
 func TestRecordJetStreamAcks(t *testing.T) {
-	env := New(t, WithBackend(Embedded))
-	ctx := ctxT(t)
-	js := env.JetStream()
-	s, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "JOBS", Subjects: []string{"jobs.>"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := s.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{Durable: "worker", AckPolicy: jetstream.AckExplicitPolicy})
-	if err != nil {
-		t.Fatal(err)
-	}
-	acks := env.Record("$JS.ACK.>")
-	for _, d := range []string{"a", "b"} {
-		if _, err := js.Publish(ctx, "jobs.run", []byte(d)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	batch, err := c.Fetch(2, jetstream.FetchMaxWait(5*time.Second))
-	if err != nil {
-		t.Fatal(err)
-	}
-	i := 0
-	for m := range batch.Messages() {
-		if i == 0 {
-			err = m.Ack()
-		} else {
-			err = m.Nak()
-		}
+	Each(t, func(t *testing.T, env *Env) {
+		ctx := ctxT(t)
+		js := env.JetStream()
+		s, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "JOBS", Subjects: []string{"jobs.>"}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		i++
-	}
-	msgs, err := acks.Wait(ctx, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for j, want := range []string{"+ACK", "-NAK"} {
-		if !strings.HasPrefix(msgs[j].Subject, "$JS.ACK.JOBS.worker.") || string(msgs[j].Data) != want {
-			t.Errorf("ack %d = %s %q, want $JS.ACK.JOBS.worker.… %q", j, msgs[j].Subject, msgs[j].Data, want)
+		c, err := s.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{Durable: "worker", AckPolicy: jetstream.AckExplicitPolicy})
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
+		acks := env.Record("$JS.ACK.>")
+		for _, d := range []string{"a", "b"} {
+			if _, err := js.Publish(ctx, "jobs.run", []byte(d)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		batch, err := c.Fetch(2, jetstream.FetchMaxWait(5*time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		i := 0
+		for m := range batch.Messages() {
+			if i == 0 {
+				err = m.Ack()
+			} else {
+				err = m.Nak()
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			i++
+		}
+		msgs, err := acks.Wait(ctx, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for j, want := range []string{"+ACK", "-NAK"} {
+			if !strings.HasPrefix(msgs[j].Subject, "$JS.ACK.JOBS.worker.") || string(msgs[j].Data) != want {
+				t.Errorf("ack %d = %s %q, want $JS.ACK.JOBS.worker.… %q", j, msgs[j].Subject, msgs[j].Data, want)
+			}
+		}
+	})
 }
 
 func TestWaitForInterest(t *testing.T) {
