@@ -1,0 +1,126 @@
+package fake
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// jsFuzzSubjects are the API subjects FuzzJetStreamAPI sends bodies to, and whether each parses
+// its body as JSON (and so must answer malformed JSON with the server's invalid JSON error).
+var jsFuzzSubjects = []struct {
+	subj string
+	json bool
+}{
+	{"$JS.API.STREAM.CREATE.S2", true},
+	{"$JS.API.STREAM.UPDATE.S", true},
+	{"$JS.API.STREAM.INFO.S", true},
+	{"$JS.API.STREAM.PURGE.S", true},
+	{"$JS.API.STREAM.NAMES", true},
+	{"$JS.API.STREAM.LIST", true},
+	{"$JS.API.STREAM.MSG.GET.S", true},
+	{"$JS.API.STREAM.MSG.DELETE.S", true},
+	{"$JS.API.CONSUMER.CREATE.S.c2", true},
+	{"$JS.API.CONSUMER.CREATE.S.c3.s.>", true},
+	{"$JS.API.CONSUMER.NAMES.S", true},
+	{"$JS.API.CONSUMER.LIST.S", true},
+	{"$JS.API.CONSUMER.INFO.S.C", false},
+	{"$JS.API.DIRECT.GET.S", false},
+	{"$JS.API.CONSUMER.MSG.NEXT.S.C", false},
+	{"$JS.ACK.S.C.1.1.1.0.0", false},
+	{"s.fuzz", false},
+}
+
+// FuzzJetStreamAPI sends arbitrary bodies to the JetStream API. The server must never fail:
+// every JSON API answers with one JSON document, malformed JSON gets nats-server's invalid JSON
+// error (err_code 10025), and afterwards the stream and its consumer still work.
+func FuzzJetStreamAPI(f *testing.F) {
+	for i, s := range jsFuzzSubjects {
+		f.Add(uint8(i), []byte(""))
+		f.Add(uint8(i), []byte("{"))
+		f.Add(uint8(i), []byte("{}"))
+		f.Add(uint8(i), []byte(" "))
+		f.Add(uint8(i), []byte(`{"offset":"x"}`))
+		f.Add(uint8(i), []byte("-NAK {\"delay\": 1}"))
+		_ = s
+	}
+	f.Add(uint8(0), []byte(`{"name":"S2","subjects":["t.>"],"max_msgs":-5,"retention":"workqueue"}`))
+	f.Add(uint8(0), []byte(`{"name":"S2","subjects":[">"]}`))
+	f.Add(uint8(1), []byte(`{"name":"S","subjects":["s.>"],"max_msgs_per_subject":1,"max_age":1}`))
+	f.Add(uint8(3), []byte(`{"filter":"s.*","keep":1}`))
+	f.Add(uint8(6), []byte(`{"last_by_subj":"s.>"}`))
+	f.Add(uint8(8), []byte(`{"stream_name":"S","config":{"deliver_policy":"last_per_subject","filter_subjects":["s.a","s.>"]}}`))
+	f.Add(uint8(8), []byte(`{"stream_name":"S","config":{"deliver_subject":"d.>","idle_heartbeat":1}}`))
+	f.Add(uint8(14), []byte(`{"batch":-1,"expires":1,"idle_heartbeat":5,"max_bytes":1}`))
+	f.Add(uint8(14), []byte(`7`))
+	f.Fuzz(func(t *testing.T, which uint8, body []byte) {
+		if len(body) > 1<<14 {
+			return
+		}
+		target := jsFuzzSubjects[int(which)%len(jsFuzzSubjects)]
+		s, err := NewServer(WithoutListener())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		if err := s.CreateStream(jetstream.StreamConfig{Name: "S", Subjects: []string{"s.>"}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.StoreMsg(&nats.Msg{Subject: "s.a", Data: []byte("one")}); err != nil {
+			t.Fatal(err)
+		}
+		nc, err := nats.Connect("", nats.InProcessServer(s))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer nc.Close()
+		js, _ := jetstream.New(nc)
+		ctx := t.Context()
+		st, err := js.Stream(ctx, "S")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.CreateConsumer(ctx, jetstream.ConsumerConfig{Durable: "C"}); err != nil {
+			t.Fatal(err)
+		}
+
+		reply, err := nc.Request(target.subj, body, 5*time.Second)
+		if target.json {
+			if err != nil {
+				t.Fatalf("%s %q: no answer: %v", target.subj, body, err)
+			}
+			var resp struct {
+				Type  string              `json:"type"`
+				Error *jetstream.APIError `json:"error"`
+			}
+			if err := json.Unmarshal(reply.Data, &resp); err != nil {
+				t.Fatalf("%s %q: answer %q is not JSON: %v", target.subj, body, reply.Data, err)
+			}
+			if !strings.HasPrefix(resp.Type, "io.nats.jetstream.api.v1.") {
+				t.Fatalf("%s %q: answer %q has no type", target.subj, body, reply.Data)
+			}
+			if len(body) > 0 && !json.Valid(body) {
+				if resp.Error == nil || resp.Error.ErrorCode != 10025 || !strings.HasPrefix(resp.Error.Description, "invalid JSON: ") {
+					t.Fatalf("%s %q: malformed JSON answered with %q, want err_code 10025", target.subj, body, reply.Data)
+				}
+			}
+		}
+
+		// the server still works: the stream answers, takes a message and delivers it
+		if _, err := js.AccountInfo(ctx); err != nil {
+			t.Fatalf("after %s %q: account info: %v", target.subj, body, err)
+		}
+		if _, err := js.Publish(ctx, "s.after", []byte("two")); err != nil {
+			if _, ierr := js.Stream(ctx, "S"); ierr != nil {
+				t.Fatalf("after %s %q: stream: %v", target.subj, body, ierr)
+			}
+		}
+		if _, err := js.Stream(ctx, "S"); err != nil {
+			t.Fatalf("after %s %q: stream info: %v", target.subj, body, err)
+		}
+	})
+}
