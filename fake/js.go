@@ -3,6 +3,9 @@ package fake
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"sync"
@@ -469,4 +472,23 @@ func tsString(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 type pagedRequest struct {
 	Offset  int    `json:"offset"`
 	Subject string `json:"subject,omitempty"`
+}
+
+// decodeRequest reads an API request body as nats-server does (a stream of JSON values, with
+// the decoder's error messages), so malformed requests get the same invalid JSON error. Fields
+// the client's types do not know are ignored where the server would refuse them.
+func decodeRequest(body []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	for {
+		if err := dec.Decode(v); err != nil {
+			if err == io.EOF {
+				return nil
+			}
+			var syntaxErr *json.SyntaxError
+			if errors.As(err, &syntaxErr) {
+				err = fmt.Errorf("%w at offset %d", err, syntaxErr.Offset)
+			}
+			return err
+		}
+	}
 }

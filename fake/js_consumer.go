@@ -90,7 +90,7 @@ type consumerInfoResp struct {
 func (j *jetStream) consumerCreate(reply, streamName, name, filter string, body []byte, filterInSubject bool) {
 	const typ = "consumer_create_response"
 	var req createConsumerRequest
-	if err := json.Unmarshal(body, &req); err != nil {
+	if err := decodeRequest(body, &req); err != nil {
 		j.replyErr(reply, typ, errInvalidJSON(err))
 		return
 	}
@@ -663,7 +663,7 @@ func (j *jetStream) consumerNames(reply, streamName string, body []byte, list bo
 	}
 	var req pagedRequest
 	if len(body) > 0 {
-		if err := json.Unmarshal(body, &req); err != nil {
+		if err := decodeRequest(body, &req); err != nil {
 			j.replyErr(reply, typ, errInvalidJSON(err))
 			return
 		}

@@ -200,11 +200,7 @@ type streamInfoResp struct {
 func (j *jetStream) streamCreate(reply, name string, body []byte) {
 	const typ = "stream_create_response"
 	var cfg jetstream.StreamConfig
-	if len(body) == 0 {
-		j.replyErr(reply, typ, jsErr(400, 10025, "invalid JSON: unexpected end of JSON input"))
-		return
-	}
-	if err := json.Unmarshal(body, &cfg); err != nil {
+	if err := decodeRequest(body, &cfg); err != nil {
 		j.replyErr(reply, typ, errInvalidJSON(err))
 		return
 	}
@@ -316,7 +312,7 @@ func (st *stream) stopTimers() {
 func (j *jetStream) streamUpdate(reply, name string, body []byte) {
 	const typ = "stream_update_response"
 	var cfg jetstream.StreamConfig
-	if err := json.Unmarshal(body, &cfg); err != nil {
+	if err := decodeRequest(body, &cfg); err != nil {
 		j.replyErr(reply, typ, errInvalidJSON(err))
 		return
 	}
@@ -379,7 +375,7 @@ func (j *jetStream) streamInfo(reply, name string, body []byte) {
 	const typ = "stream_info_response"
 	var req streamInfoRequest
 	if len(body) > 0 {
-		if err := json.Unmarshal(body, &req); err != nil {
+		if err := decodeRequest(body, &req); err != nil {
 			j.replyErr(reply, typ, errInvalidJSON(err))
 			return
 		}
@@ -496,7 +492,7 @@ func (j *jetStream) streamPurge(reply, name string, body []byte) {
 	const typ = "stream_purge_response"
 	var req purgeRequest
 	if len(body) > 0 {
-		if err := json.Unmarshal(body, &req); err != nil {
+		if err := decodeRequest(body, &req); err != nil {
 			j.replyErr(reply, typ, errInvalidJSON(err))
 			return
 		}
@@ -621,7 +617,7 @@ func (j *jetStream) streamNames(reply string, body []byte, list bool) {
 	}
 	var req pagedRequest
 	if len(body) > 0 {
-		if err := json.Unmarshal(body, &req); err != nil {
+		if err := decodeRequest(body, &req); err != nil {
 			j.replyErr(reply, typ, errInvalidJSON(err))
 			return
 		}
@@ -737,7 +733,7 @@ type storedMsgJSON struct {
 func (j *jetStream) msgGet(reply, name string, body []byte) {
 	const typ = "stream_msg_get_response"
 	var req msgGetRequest
-	if err := json.Unmarshal(body, &req); err != nil {
+	if err := decodeRequest(body, &req); err != nil {
 		j.replyErr(reply, typ, errInvalidJSON(err))
 		return
 	}
@@ -769,7 +765,7 @@ type msgDeleteRequest struct {
 func (j *jetStream) msgDelete(reply, name string, body []byte) {
 	const typ = "stream_msg_delete_response"
 	var req msgDeleteRequest
-	if err := json.Unmarshal(body, &req); err != nil {
+	if err := decodeRequest(body, &req); err != nil {
 		j.replyErr(reply, typ, errInvalidJSON(err))
 		return
 	}
@@ -822,7 +818,7 @@ func (j *jetStream) directGet(reply, name, last string, body, hdr []byte) bool {
 			j.status(reply, "408 Empty Request")
 			return true
 		}
-		if err := json.Unmarshal(body, &req); err != nil {
+		if err := decodeRequest(body, &req); err != nil {
 			j.status(reply, "408 Bad Request")
 			return true
 		}
