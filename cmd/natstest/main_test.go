@@ -192,6 +192,19 @@ func TestServeFake(t *testing.T) {
 	if _, err := nc.Request("nobody", nil, 5*time.Second); !errors.Is(err, nats.ErrNoResponders) {
 		t.Fatalf("request to nobody: %v, want no responders", err)
 	}
+	js, _ := jetstream.New(nc)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	kv, err := js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: "cfg"})
+	if err != nil {
+		t.Fatalf("the fake serves JetStream: %v", err)
+	}
+	if _, err := kv.PutString(ctx, "k", "v"); err != nil {
+		t.Fatal(err)
+	}
+	if e, err := kv.Get(ctx, "k"); err != nil || string(e.Value()) != "v" {
+		t.Fatalf("kv get = %v, %v", e, err)
+	}
 	nc.Close()
 	if code := c.stop(t, syscall.SIGTERM); code != 0 {
 		t.Errorf("exit code %d", code)
