@@ -234,3 +234,33 @@ func TestMaxAgeOnFrozenClock(t *testing.T) {
 func contextWithTimeout(t *testing.T, d time.Duration) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(t.Context(), d)
 }
+
+// An ephemeral consumer nobody pulls from is removed once its inactive threshold passes on the
+// server's clock; a durable stays.
+func TestInactiveThresholdOnTheClock(t *testing.T) {
+	s := Run(t, WithoutListener())
+	js := jsOn(t, s)
+	st, _ := js.CreateStream(ctxT(t), jetstream.StreamConfig{Name: "S"})
+	eph, err := st.CreateConsumer(ctxT(t), jetstream.ConsumerConfig{InactiveThreshold: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.CreateConsumer(ctxT(t), jetstream.ConsumerConfig{Durable: "keep"}); err != nil {
+		t.Fatal(err)
+	}
+	name := eph.CachedInfo().Name
+	s.FastForward(59 * time.Second)
+	if _, ok := s.Consumer("S", name); !ok {
+		t.Fatal("removed before its threshold")
+	}
+	s.FastForward(time.Second)
+	if _, ok := s.Consumer("S", name); ok {
+		t.Fatal("still there after its threshold")
+	}
+	if _, err := st.Consumer(ctxT(t), name); !errors.Is(err, jetstream.ErrConsumerNotFound) {
+		t.Fatalf("client sees %v", err)
+	}
+	if st, _ := s.Stream("S"); len(st.Consumers) != 1 || st.Consumers[0] != "keep" {
+		t.Fatalf("consumers left: %v", st.Consumers)
+	}
+}
