@@ -44,6 +44,7 @@ type consumer struct {
 	waiting []*pullRequest
 
 	ackTimer      *clockTimer
+	ackDue        time.Time // when ackTimer fires
 	inactiveTimer *clockTimer
 	lastActive    time.Time // on the server clock, for the inactive threshold
 	hb            *realTicker
@@ -836,7 +837,9 @@ func (c *consumer) send(target string, m *storedMsg, dc uint64) int {
 		if m.seq > c.delivered.s {
 			c.delivered.s = m.seq
 		}
-		c.scheduleAck()
+		if c.ackTimer == nil || c.pending[m.seq].deadline.Before(c.ackDue) {
+			c.scheduleAck()
+		}
 	} else {
 		if dseq > c.delivered.c {
 			c.delivered.c, c.ackFloor.c = dseq, dseq
@@ -1132,6 +1135,7 @@ func (c *consumer) scheduleAck() {
 	if next.IsZero() {
 		return
 	}
+	c.ackDue = next
 	clk := c.st.j.s.clock
 	c.ackTimer = clk.AfterFunc(max(next.Sub(clk.Now()), 0), c.checkPending)
 }
