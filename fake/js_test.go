@@ -264,3 +264,36 @@ func TestInactiveThresholdOnTheClock(t *testing.T) {
 		t.Fatalf("consumers left: %v", st.Consumers)
 	}
 }
+
+// An idle watcher stays as it is while the clock moves on by minutes: its consumer is not
+// removed as inactive, nothing is replayed, and the next update is the next thing it sees.
+func TestIdleWatcherAcrossMinutes(t *testing.T) {
+	s := Run(t, WithoutListener())
+	js := jsOn(t, s)
+	kv, err := js.CreateKeyValue(ctxT(t), jetstream.KeyValueConfig{Bucket: "cfg", History: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kv.Put(ctxT(t), "a", []byte("old1"))
+	kv.Put(ctxT(t), "a", []byte("old2"))
+	w, err := kv.WatchAll(ctxT(t), jetstream.UpdatesOnly())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+	for range 10 {
+		s.FastForward(time.Minute)
+	}
+	if got := s.Consumers("KV_cfg"); len(got) != 1 {
+		t.Fatalf("%d consumers after ten minutes, want the watcher's one", len(got))
+	}
+	kv.Put(ctxT(t), "a", []byte("new"))
+	select {
+	case e := <-w.Updates():
+		if e == nil || string(e.Value()) != "new" {
+			t.Fatalf("watcher saw %v first, want the new value", e)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the watcher saw nothing")
+	}
+}
