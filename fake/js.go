@@ -47,7 +47,7 @@ func newJetStream(s *Server) *jetStream {
 	for subj, h := range map[string]func(*message) bool{
 		"$JS.API.>": j.handleAPI,
 		"$JS.ACK.>": j.handleAck,
-		"$JS.FC.>":  func(*message) bool { return true },
+		"$JS.FC.>":  j.handleFlowControl,
 	} {
 		j.apiSubs = append(j.apiSubs, s.subscribeInternal(subj, h))
 	}

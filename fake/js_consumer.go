@@ -49,6 +49,8 @@ type consumer struct {
 	lastActive    time.Time // on the server clock, for the inactive threshold
 	hb            *realTicker
 	lastSent      time.Time // real time of the last push delivery or heartbeat
+	pbytes, fcsz  int       // push flow control: bytes sent and not yet cleared, and covered by fcid
+	fcid          string    // the flow-control request waiting for the client's answer
 	gone          bool
 }
 

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/nats-io/nuid"
 )
 
 // Pull request expiry and idle heartbeats run on real time, whatever the server's clock says: the
@@ -278,14 +280,47 @@ func (c *consumer) deliverPush() {
 	if !j.s.hasInterest(target) {
 		return
 	}
-	for {
+	for !c.cfg.FlowControl || c.pbytes < flowWindow {
 		m, dc := c.next()
 		if m == nil {
 			return
 		}
-		c.send(target, m, dc)
+		n := c.send(target, m, dc)
 		c.lastSent = time.Now()
+		if c.cfg.FlowControl {
+			c.pbytes += n
+			if c.fcid == "" && c.pbytes > flowWindow/2 {
+				c.fcid = "$JS.FC." + c.st.name() + "." + c.name + "." + nuid.Next()[:4]
+				c.fcsz = c.pbytes
+				j.s.sendTo(target, &message{subject: target, reply: c.fcid, hdr: []byte("NATS/1.0 100 FlowControl Request\r\n\r\n")})
+			}
+		}
 	}
+}
+
+// flowWindow is how many bytes a push consumer with flow control sends before the client must
+// answer a flow-control request: half of it sends the request, all of it stalls delivery.
+const flowWindow = 4 << 20
+
+// handleFlowControl takes a client's answer to a flow-control request and lets delivery go on.
+func (j *jetStream) handleFlowControl(m *message) bool {
+	tok := strings.Split(m.subject, ".")
+	if len(tok) != 5 {
+		return true
+	}
+	j.lock()
+	defer j.unlock()
+	if j.closed {
+		return true
+	}
+	if st, ok := j.streams[tok[2]]; ok {
+		if c, ok := st.consumers[tok[3]]; ok && c.fcid == m.subject {
+			c.pbytes = max(c.pbytes-c.fcsz, 0)
+			c.fcid, c.fcsz = "", 0
+			c.deliverPush()
+		}
+	}
+	return true
 }
 
 // startHeartbeats starts the idle heartbeat of a push consumer that asked for one.
@@ -311,7 +346,14 @@ func (c *consumer) pushHeartbeat() {
 	if j.s.hasInterest(c.cfg.DeliverSubject) {
 		c.lastActive = j.s.clock.Now()
 		if idle := time.Since(c.lastSent); idle >= hb {
-			c.sendHeartbeat(c.cfg.DeliverSubject)
+			if c.fcid != "" {
+				c.st.j.status(c.cfg.DeliverSubject, "100 Idle Heartbeat",
+					"Nats-Last-Consumer", strconv.FormatUint(c.dseq, 10),
+					"Nats-Last-Stream", strconv.FormatUint(c.sseq-1, 10),
+					"Nats-Consumer-Stalled", c.fcid)
+			} else {
+				c.sendHeartbeat(c.cfg.DeliverSubject)
+			}
 			c.lastSent = time.Now()
 		} else {
 			wait = hb - idle

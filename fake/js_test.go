@@ -297,3 +297,47 @@ func TestIdleWatcherAcrossMinutes(t *testing.T) {
 		t.Fatal("the watcher saw nothing")
 	}
 }
+
+// A push consumer with flow control stops sending once a window's worth waits on the client, and
+// goes on when the client answers the flow-control request.
+func TestPushFlowControl(t *testing.T) {
+	s := Run(t, WithoutListener())
+	nc := inproc(t, s)
+	js, _ := jetstream.New(nc)
+	st, _ := js.CreateStream(ctxT(t), jetstream.StreamConfig{Name: "S"})
+	payload := make([]byte, 256<<10)
+	const total = 40 // 10 MiB
+	for range total {
+		if err := s.PublishMsg(&nats.Msg{Subject: "S", Data: payload}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sub, _ := nc.SubscribeSync("deliver")
+	defer sub.Unsubscribe()
+	if _, err := st.CreateOrUpdatePushConsumer(ctxT(t), jetstream.ConsumerConfig{
+		Durable: "p", DeliverSubject: "deliver", AckPolicy: jetstream.AckNonePolicy,
+		FlowControl: true, IdleHeartbeat: time.Minute,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	got, requests := 0, 0
+	for got < total {
+		m := next(t, sub)
+		if m.Header.Get("Status") == "100" {
+			if m.Header.Get("Description") != "FlowControl Request" || m.Reply == "" {
+				t.Fatalf("control message %v", m.Header)
+			}
+			requests++
+			// what the server sent and the client has not read is bounded by the window
+			if cs, _ := s.Consumer("S", "p"); int(cs.Delivered.Stream)-got > flowWindow/len(payload)+1 {
+				t.Fatalf("%d messages outstanding at a flow-control request", int(cs.Delivered.Stream)-got)
+			}
+			m.Respond(nil)
+			continue
+		}
+		got++
+	}
+	if requests == 0 {
+		t.Fatal("10 MiB went out without a flow-control request")
+	}
+}
