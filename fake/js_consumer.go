@@ -47,6 +47,8 @@ type consumer struct {
 	ackDue        time.Time // when ackTimer fires
 	inactiveTimer *clockTimer
 	lastActive    time.Time // on the server clock, for the inactive threshold
+	lastDelivery  time.Time // reported as delivered.last_active
+	lastAck       time.Time // reported as ack_floor.last_active
 	hb            *realTicker
 	lastSent      time.Time // real time of the last push delivery or heartbeat
 	pbytes, fcsz  int       // push flow control: bytes sent and not yet cleared, and covered by fcid
@@ -560,6 +562,14 @@ func (c *consumer) info() jetstream.ConsumerInfo {
 	if c.cfg.MaxDeliver == 1 {
 		info.NumRedelivered = 0
 	}
+	if !c.lastDelivery.IsZero() {
+		t := c.lastDelivery
+		info.Delivered.Last = &t
+	}
+	if !c.lastAck.IsZero() {
+		t := c.lastAck
+		info.AckFloor.Last = &t
+	}
 	if c.isPush() {
 		info.PushBound = c.st.j.s.hasInterest(c.cfg.DeliverSubject)
 	}
@@ -876,6 +886,7 @@ func (c *consumer) send(target string, m *storedMsg, dc uint64) int {
 	}
 	c.st.j.s.sendTo(target, &message{subject: m.subj, reply: ack, hdr: hdr, data: data})
 	c.lastActive = now
+	c.lastDelivery = now.UTC()
 	return len(m.subj) + len(ack) + len(hdr) + len(data)
 }
 
@@ -916,6 +927,7 @@ func (j *jetStream) handleAck(m *message) bool {
 		return reply == ""
 	}
 	c.lastActive = j.s.clock.Now()
+	c.lastAck = c.lastActive.UTC()
 	switch {
 	case body == "" || body == "+ACK" || body == "+OK" || strings.HasPrefix(body, "+NXT"):
 		c.processAck(sseq, dseq)

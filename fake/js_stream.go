@@ -35,6 +35,7 @@ type stream struct {
 	subs      []*subscription
 	ageTimer  *clockTimer
 	ttlTimer  *clockTimer
+	ttls      int // messages held with a TTL
 }
 
 type storedMsg struct {
@@ -527,6 +528,7 @@ func (st *stream) purge(filter string, seq, keep uint64) uint64 {
 		st.msgs = nil
 		st.bySubj = make(map[string][]uint64)
 		st.bytes = 0
+		st.ttls = 0
 		st.first = st.last + 1
 		st.purgeConsumers("")
 		return n
@@ -954,6 +956,9 @@ func (st *stream) store(subj string, hdr, data []byte) (uint64, bool, *apiError)
 		return 0, false, errStoreFailed("message size exceeds maximum allowed")
 	}
 	st.msgs = append(st.msgs, m)
+	if m.ttl > 0 {
+		st.ttls++
+	}
 	if len(st.msgs) == 1 {
 		st.first = m.seq
 	}
@@ -977,8 +982,11 @@ func (st *stream) store(subj string, hdr, data []byte) (uint64, bool, *apiError)
 			st.remove(st.msgs[0].seq)
 		}
 	}
-	st.enforceLimits()
-	st.scheduleAge()
+	st.enforcePerSubject(subj)
+	st.enforceTotals()
+	if st.ageTimer == nil || len(st.msgs) == 1 {
+		st.scheduleAge()
+	}
 	if ttl > 0 {
 		st.scheduleTTL()
 	}
@@ -1023,6 +1031,9 @@ func (st *stream) remove(seq uint64) bool {
 	m := st.msgs[i]
 	st.msgs = append(st.msgs[:i], st.msgs[i+1:]...)
 	st.bytes -= st.size(m)
+	if m.ttl > 0 {
+		st.ttls--
+	}
 	seqs := st.bySubj[m.subj]
 	if k, ok := slices.BinarySearch(seqs, seq); ok {
 		seqs = append(seqs[:k], seqs[k+1:]...)
@@ -1046,13 +1057,22 @@ func (st *stream) remove(seq uint64) bool {
 // enforceLimits evicts the oldest messages beyond max msgs, bytes and msgs per subject.
 func (st *stream) enforceLimits() {
 	if n := st.cfg.MaxMsgsPerSubject; n > 0 {
-		for subj, seqs := range st.bySubj {
-			for int64(len(seqs)) > n {
-				st.remove(seqs[0])
-				seqs = st.bySubj[subj]
-			}
+		for subj := range st.bySubj {
+			st.enforcePerSubject(subj)
 		}
 	}
+	st.enforceTotals()
+}
+
+func (st *stream) enforcePerSubject(subj string) {
+	n := st.cfg.MaxMsgsPerSubject
+	for seqs := st.bySubj[subj]; n > 0 && int64(len(seqs)) > n; seqs = st.bySubj[subj] {
+		st.remove(seqs[0])
+	}
+}
+
+// enforceTotals evicts the oldest messages beyond max msgs and bytes, and those aged out.
+func (st *stream) enforceTotals() {
 	for st.cfg.MaxMsgs > 0 && int64(len(st.msgs)) > st.cfg.MaxMsgs {
 		st.remove(st.msgs[0].seq)
 	}
@@ -1071,6 +1091,9 @@ func (st *stream) expire() {
 			st.remove(m.seq)
 			st.deleteMarker(m, "MaxAge")
 		}
+	}
+	if st.ttls == 0 {
+		return
 	}
 	var expired []*storedMsg
 	for _, m := range st.msgs {
@@ -1108,6 +1131,9 @@ func (st *stream) scheduleAge() {
 func (st *stream) scheduleTTL() {
 	st.ttlTimer.Stop()
 	st.ttlTimer = nil
+	if st.ttls == 0 {
+		return
+	}
 	now := st.j.s.clock.Now()
 	var next time.Time
 	for _, m := range st.msgs {

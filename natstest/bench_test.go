@@ -2,6 +2,8 @@ package natstest
 
 import (
 	"context"
+	"fmt"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -97,27 +99,6 @@ func BenchmarkRequestReply(b *testing.B) {
 	}
 }
 
-// BenchmarkJetStreamPublish: a publish acknowledged by a memory stream (embedded only, until the
-// fake serves JetStream).
-func BenchmarkJetStreamPublish(b *testing.B) {
-	for _, bc := range benchBackends[1:2] {
-		b.Run(bc.name, func(b *testing.B) {
-			env := New(b, bc.opts...)
-			ctx := context.Background()
-			js := env.JetStream()
-			if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "B", Subjects: []string{"b"}, Storage: jetstream.MemoryStorage}); err != nil {
-				b.Fatal(err)
-			}
-			data := make([]byte, 128)
-			for b.Loop() {
-				if _, err := js.Publish(ctx, "b", data); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
-	}
-}
-
 // BenchmarkPubSubThroughput: 128-byte messages published back to back on one connection and
 // handled on others: one subscriber, three subscribers (each gets every message), or a queue
 // group of three (each message goes to one). One op is one published message.
@@ -166,5 +147,309 @@ func BenchmarkPubSubThroughput(b *testing.B) {
 				}
 			})
 		}
+	}
+}
+
+// benchJetStream runs body on every backend with a fresh Env, JetStream on, and a memory stream B
+// on subjects b.>.
+func benchJetStream(b *testing.B, body func(b *testing.B, env *Env, js jetstream.JetStream, s jetstream.Stream)) {
+	for _, bc := range benchBackends {
+		b.Run(bc.name, func(b *testing.B) {
+			env := New(b, bc.opts...)
+			js := env.JetStream()
+			s, err := js.CreateStream(context.Background(), jetstream.StreamConfig{Name: "B", Subjects: []string{"b.>"}, Storage: jetstream.MemoryStorage})
+			if err != nil {
+				b.Fatal(err)
+			}
+			body(b, env, js, s)
+		})
+	}
+}
+
+// BenchmarkJetStreamPublish: a 128-byte publish acknowledged by a memory stream, one at a time.
+func BenchmarkJetStreamPublish(b *testing.B) {
+	benchJetStream(b, func(b *testing.B, env *Env, js jetstream.JetStream, s jetstream.Stream) {
+		ctx, data := context.Background(), make([]byte, 128)
+		for b.Loop() {
+			if _, err := js.Publish(ctx, "b.x", data); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.StopTimer()
+		benchStreamHolds(b, s, b.N)
+	})
+}
+
+// BenchmarkJetStreamPublishAsync: b.N 128-byte messages published with PublishAsync (up to 4000
+// unacknowledged), then PublishAsyncComplete. One op is one acknowledged message.
+func BenchmarkJetStreamPublishAsync(b *testing.B) {
+	benchJetStream(b, func(b *testing.B, env *Env, _ jetstream.JetStream, s jetstream.Stream) {
+		var mu sync.Mutex
+		var failed int
+		var firstErr error
+		js, err := jetstream.New(env.Conn(), jetstream.WithPublishAsyncMaxPending(4000),
+			jetstream.WithPublishAsyncErrHandler(func(_ jetstream.JetStream, _ *nats.Msg, err error) {
+				mu.Lock()
+				defer mu.Unlock()
+				if failed++; failed == 1 {
+					firstErr = err
+				}
+			}))
+		if err != nil {
+			b.Fatal(err)
+		}
+		data := make([]byte, 128)
+		b.SetBytes(int64(len(data)))
+		b.ResetTimer()
+		for range b.N {
+			if _, err := js.PublishAsync("b.x", data, jetstream.WithStallWait(10*time.Second)); err != nil {
+				b.Fatal(err)
+			}
+		}
+		select {
+		case <-js.PublishAsyncComplete():
+		case <-time.After(time.Minute):
+			b.Fatalf("%d of %d async publishes unacknowledged after a minute", js.PublishAsyncPending(), b.N)
+		}
+		b.StopTimer()
+		mu.Lock()
+		defer mu.Unlock()
+		if failed > 0 {
+			b.Fatalf("%d of %d async publishes failed, the first with: %v", failed, b.N, firstErr)
+		}
+		benchStreamHolds(b, s, b.N)
+	})
+}
+
+// BenchmarkJetStreamConsumeAck: a stream holding b.N 128-byte messages, consumed by a durable
+// pull consumer through Consume, each message acked (explicit ack policy) in the handler. One op
+// is one message delivered and acked; the timer stops once the last is acked and the consumer
+// shows no ack pending.
+func BenchmarkJetStreamConsumeAck(b *testing.B) {
+	benchJetStream(b, func(b *testing.B, env *Env, js jetstream.JetStream, s jetstream.Stream) {
+		ctx := context.Background()
+		data := make([]byte, 128)
+		for range b.N {
+			if _, err := js.PublishAsync("b.x", data, jetstream.WithStallWait(10*time.Second)); err != nil {
+				b.Fatal(err)
+			}
+		}
+		select {
+		case <-js.PublishAsyncComplete():
+		case <-time.After(time.Minute):
+			b.Fatal("pre-filling the stream took over a minute")
+		}
+		benchStreamHolds(b, s, b.N)
+		c, err := s.CreateConsumer(ctx, jetstream.ConsumerConfig{Durable: "c", AckPolicy: jetstream.AckExplicitPolicy})
+		if err != nil {
+			b.Fatal(err)
+		}
+		var acked, ackErrs atomic.Int64
+		done := make(chan struct{})
+		b.SetBytes(int64(len(data)))
+		b.ResetTimer()
+		cc, err := c.Consume(func(m jetstream.Msg) {
+			if m.Ack() != nil {
+				ackErrs.Add(1)
+			}
+			if acked.Add(1) == int64(b.N) {
+				close(done)
+			}
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer cc.Stop()
+		select {
+		case <-done:
+		case <-time.After(time.Minute):
+			b.Fatalf("handled %d of %d messages in a minute", acked.Load(), b.N)
+		}
+		if n := ackErrs.Load(); n > 0 {
+			b.Fatalf("%d acks failed", n)
+		}
+		benchConsumerAcked(b, c, b.N)
+	})
+}
+
+// BenchmarkKVPut: a 128-byte value put into a memory bucket, on one of 100 keys in turn.
+func BenchmarkKVPut(b *testing.B) {
+	benchKV(b, 0, func(b *testing.B, kv jetstream.KeyValue) {
+		ctx, data := context.Background(), make([]byte, 128)
+		keys := benchKeys(100)
+		i := 0
+		for b.Loop() {
+			if _, err := kv.Put(ctx, keys[i%len(keys)], data); err != nil {
+				b.Fatal(err)
+			}
+			i++
+		}
+	})
+}
+
+// BenchmarkKVGet: a Get of one of 100 keys in turn, 128-byte values.
+func BenchmarkKVGet(b *testing.B) {
+	benchKV(b, 100, func(b *testing.B, kv jetstream.KeyValue) {
+		ctx := context.Background()
+		keys := benchKeys(100)
+		i := 0
+		for b.Loop() {
+			e, err := kv.Get(ctx, keys[i%len(keys)])
+			if err != nil {
+				b.Fatal(err)
+			}
+			if len(e.Value()) != 128 {
+				b.Fatalf("get %s: %d bytes, want 128", e.Key(), len(e.Value()))
+			}
+			i++
+		}
+	})
+}
+
+// BenchmarkKVWatchInitial: WatchAll on a bucket of 100 keys, until the nil entry that ends the
+// initial values, then Stop.
+func BenchmarkKVWatchInitial(b *testing.B) {
+	benchKV(b, 100, func(b *testing.B, kv jetstream.KeyValue) {
+		ctx := context.Background()
+		for b.Loop() {
+			w, err := kv.WatchAll(ctx)
+			if err != nil {
+				b.Fatal(err)
+			}
+			n := 0
+		initial:
+			for {
+				select {
+				case e := <-w.Updates():
+					if e == nil {
+						break initial
+					}
+					n++
+				case <-time.After(10 * time.Second):
+					b.Fatalf("watch: %d initial values and no end marker after 10s", n)
+				}
+			}
+			if err := w.Stop(); err != nil {
+				b.Fatal(err)
+			}
+			if n != 100 {
+				b.Fatalf("watch: %d initial values, want 100", n)
+			}
+		}
+	})
+}
+
+// BenchmarkJetStreamSuite: the 200 cases of TestJetStreamSuite, each on a fresh Env of the
+// backend (started, run, released). One op is the whole suite; ns/case is per case.
+func BenchmarkJetStreamSuite(b *testing.B) {
+	for _, bc := range benchBackends {
+		b.Run(bc.name, func(b *testing.B) {
+			for b.Loop() {
+				for _, c := range jsSuiteCases {
+					runJSCase(b, c, bc.opts)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(jsSuiteCases)), "ns/case")
+		})
+	}
+}
+
+// runJSCase runs c on an Env of its own, released before it returns.
+func runJSCase(tb testing.TB, c jsCase, opts []Option) {
+	ctb := &jsCaseTB{TB: tb, name: c.name}
+	defer ctb.finish()
+	c.run(ctb, New(ctb, opts...))
+}
+
+// jsCaseTB is tb for one case of a benchmark: its cleanups run when the case ends, not when the
+// benchmark does, and its failures name the case.
+type jsCaseTB struct {
+	testing.TB
+	name     string
+	cleanups []func()
+}
+
+func (c *jsCaseTB) Cleanup(f func()) { c.cleanups = append(c.cleanups, f) }
+func (c *jsCaseTB) Error(args ...any) {
+	c.TB.Helper()
+	c.TB.Error(append([]any{c.name + ": "}, args...)...)
+}
+func (c *jsCaseTB) Errorf(format string, args ...any) {
+	c.TB.Helper()
+	c.TB.Errorf(c.name+": "+format, args...)
+}
+func (c *jsCaseTB) Fatal(args ...any) {
+	c.TB.Helper()
+	c.TB.Fatal(append([]any{c.name + ": "}, args...)...)
+}
+func (c *jsCaseTB) Fatalf(format string, args ...any) {
+	c.TB.Helper()
+	c.TB.Fatalf(c.name+": "+format, args...)
+}
+
+// finish runs the cleanups, last registered first, as the testing package does.
+func (c *jsCaseTB) finish() {
+	for i := len(c.cleanups) - 1; i >= 0; i-- {
+		c.cleanups[i]()
+	}
+	c.cleanups = nil
+}
+
+// benchKV runs body on every backend with a memory bucket KV holding keys 128-byte values.
+func benchKV(b *testing.B, keys int, body func(b *testing.B, kv jetstream.KeyValue)) {
+	for _, bc := range benchBackends {
+		b.Run(bc.name, func(b *testing.B) {
+			env := New(b, bc.opts...)
+			ctx := context.Background()
+			kv, err := env.JetStream().CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: "KV", Storage: jetstream.MemoryStorage})
+			if err != nil {
+				b.Fatal(err)
+			}
+			for _, k := range benchKeys(keys) {
+				if _, err := kv.Put(ctx, k, make([]byte, 128)); err != nil {
+					b.Fatal(err)
+				}
+			}
+			body(b, kv)
+		})
+	}
+}
+
+func benchKeys(n int) []string {
+	keys := make([]string, n)
+	for i := range keys {
+		keys[i] = fmt.Sprintf("key.%03d", i)
+	}
+	return keys
+}
+
+// benchStreamHolds fails b unless stream s holds n messages.
+func benchStreamHolds(b *testing.B, s jetstream.Stream, n int) {
+	b.Helper()
+	info, err := s.Info(context.Background())
+	if err != nil {
+		b.Fatal(err)
+	}
+	if info.State.Msgs != uint64(n) {
+		b.Fatalf("stream %s holds %d messages, want %d", info.Config.Name, info.State.Msgs, n)
+	}
+}
+
+// benchConsumerAcked waits, up to 10 s, until consumer c has every one of n messages acked.
+func benchConsumerAcked(b *testing.B, c jetstream.Consumer, n int) {
+	b.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var info *jetstream.ConsumerInfo
+	err := poll(ctx, func() (bool, error) {
+		var err error
+		info, err = c.Info(ctx)
+		return err == nil && info.NumAckPending == 0 && info.AckFloor.Stream == uint64(n), err
+	})
+	if err != nil {
+		if info != nil {
+			b.Fatalf("consumer: %d acks pending, ack floor %d, want 0 and %d: %v", info.NumAckPending, info.AckFloor.Stream, n, err)
+		}
+		b.Fatal(err)
 	}
 }
