@@ -6,10 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"runtime"
 	"slices"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -742,60 +740,8 @@ func jsObjectData(size, seed int) []byte {
 	return b
 }
 
-// jsPutReader reads data for ObjectStore.Put, and works around a race in nats.go v1.55.0 that
-// leaks a goroutine: Put makes a JetStream context of its own, whose first async publish starts a
-// goroutine (resetPendingAcksOnReconnect) that reads a status channel from the context under its
-// lock, and Put's deferred cleanupReplySub sets that field to nil. If the goroutine has not read
-// it by the time Put returns, it blocks forever on a nil channel and goleak fails the package.
-// On its second read, once Put has published the first chunk, the reader waits (at most 2 s)
-// until the goroutine Put started is waiting on the channel.
-func jsPutReader(data []byte) io.Reader { return &ackResetWaiter{r: bytes.NewReader(data)} }
-
-type ackResetWaiter struct {
-	r     io.Reader
-	reads int
-}
-
-func (w *ackResetWaiter) Read(p []byte) (int, error) {
-	if w.reads++; w.reads == 2 {
-		g := goroutineID()
-		for deadline := time.Now().Add(2 * time.Second); !ackResetterWaiting(g) && time.Now().Before(deadline); {
-			runtime.Gosched()
-		}
-	}
-	return w.r.Read(p)
-}
-
-// goroutineID is the calling goroutine's ID, as runtime.Stack prints it.
-func goroutineID() string {
-	buf := make([]byte, 64)
-	buf = buf[:runtime.Stack(buf, false)]
-	id, _, _ := strings.Cut(strings.TrimPrefix(string(buf), "goroutine "), " ")
-	return id
-}
-
-// ackResetterWaiting reports whether a goroutine that goroutine g started is in
-// resetPendingAcksOnReconnect, waiting on a (non-nil) channel.
-func ackResetterWaiting(g string) bool {
-	buf := make([]byte, 1<<16)
-	for {
-		n := runtime.Stack(buf, true)
-		if n < len(buf) {
-			buf = buf[:n]
-			break
-		}
-		buf = make([]byte, 2*len(buf))
-	}
-	for _, stack := range strings.Split(string(buf), "\n\n") {
-		lines := strings.Split(stack, "\n")
-		if len(lines) >= 2 && strings.Contains(lines[0], "[chan receive") && !strings.Contains(lines[0], "nil chan") &&
-			strings.Contains(lines[1], ").resetPendingAcksOnReconnect(") &&
-			strings.Contains(stack, "in goroutine "+g+"\n") {
-			return true
-		}
-	}
-	return false
-}
+// jsPutReader reads data for ObjectStore.Put.
+func jsPutReader(data []byte) io.Reader { return bytes.NewReader(data) }
 
 // caseObject: an object store: an object of size bytes in and out, with its metadata, put
 // again over itself, or deleted.

@@ -6,11 +6,8 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
-	"runtime"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -80,83 +77,8 @@ func objPut(t *testing.T, obs jetstream.ObjectStore, name, data string) *jetstre
 	return info
 }
 
-// objData is a reader of data for ObjectStore.Put that works around a goroutine leak in
-// nats.go v1.55.0, which the package's goleak check would report. Put publishes its chunks
-// through a JetStream context of its own; the first publish starts a goroutine
-// (resetPendingAcksOnReconnect) that reads the context's status channel, and Put's deferred
-// cleanup sets that channel to nil. If Put finishes before the goroutine has run (the fake
-// answers in process, so it can), the goroutine waits on a nil channel for ever. Put reads again
-// after publishing the first chunk: that second read waits until the goroutine has started and
-// is waiting on the real channel, which the cleanup then closes.
-func objData(data []byte) io.Reader {
-	return &objReader{data: data}
-}
-
-type objReader struct {
-	data   []byte
-	reads  int
-	before map[int]bool // the goroutines there were before Put published anything
-}
-
-func (r *objReader) Read(p []byte) (int, error) {
-	r.reads++
-	switch r.reads {
-	case 1:
-		r.before = map[int]bool{}
-		for _, g := range objGoroutines() {
-			id, _ := objGoroutineID(g)
-			r.before[id] = true
-		}
-	case 2:
-		objAwaitAckWatcher(r.before)
-	}
-	if len(r.data) == 0 {
-		return 0, io.EOF
-	}
-	n := copy(p, r.data)
-	r.data = r.data[n:]
-	return n, nil
-}
-
-// objGoroutines are the goroutines of the process, as runtime.Stack prints them.
-func objGoroutines() []string {
-	buf := make([]byte, 1<<20)
-	for {
-		n := runtime.Stack(buf, true)
-		if n < len(buf) {
-			return strings.Split(string(buf[:n]), "\n\n")
-		}
-		buf = make([]byte, 2*len(buf))
-	}
-}
-
-// objGoroutineID is the id of a goroutine printed as "goroutine N [state]:...", and its state.
-func objGoroutineID(g string) (int, string) {
-	var id int
-	head, _, _ := strings.Cut(g, "\n")
-	if _, err := fmt.Sscanf(head, "goroutine %d", &id); err != nil {
-		return 0, ""
-	}
-	_, state, _ := strings.Cut(head, "[")
-	return id, strings.TrimSuffix(state, "]:")
-}
-
-// objAwaitAckWatcher waits, at most patience, until a goroutine not in before runs nats.go's
-// resetPendingAcksOnReconnect and waits on a (non-nil) channel. Goroutine ids are unique but
-// not allocated in order, hence the set.
-func objAwaitAckWatcher(before map[int]bool) {
-	deadline := time.Now().Add(patience)
-	for time.Now().Before(deadline) {
-		for _, g := range objGoroutines() {
-			id, state := objGoroutineID(g)
-			if !before[id] && strings.HasPrefix(state, "chan receive") && !strings.Contains(state, "nil chan") &&
-				strings.Contains(g, "jetstream.(*jetStream).resetPendingAcksOnReconnect") {
-				return
-			}
-		}
-		runtime.Gosched()
-	}
-}
+// objData is a reader of data for ObjectStore.Put.
+func objData(data []byte) io.Reader { return bytes.NewReader(data) }
 
 // objWatch starts a watcher stopped at the end of the test.
 func objWatch(t *testing.T, obs jetstream.ObjectStore, opts ...jetstream.WatchOpt) jetstream.ObjectWatcher {
