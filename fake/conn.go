@@ -53,6 +53,8 @@ type client struct {
 	connected bool
 	perms     *perms
 	pub       pubArgs
+	pubMsg    message                  // the message being routed, reused: route does not keep it
+	pcd       map[*client]struct{}     // connections written to while routing this read; woken after it
 	subs      map[string]*subscription // by sid; guarded by srv.mu for writes made elsewhere
 
 	// the outbound queue
@@ -107,7 +109,9 @@ func (c *client) readLoop() {
 	for {
 		n, err := c.nc.Read(buf)
 		if n > 0 {
-			if perr := c.rd.feed(buf[:n], c); perr != nil {
+			perr := c.rd.feed(buf[:n], c)
+			c.flushPending()
+			if perr != nil {
 				c.protocolError(perr)
 				break
 			}
@@ -319,8 +323,20 @@ func (c *client) payload(p []byte) error {
 	} else {
 		data = p
 	}
-	c.srv.route(&message{subject: a.subject, reply: a.reply, hdr: hdr, data: data, from: c})
+	m := &c.pubMsg
+	*m = message{subject: a.subject, reply: a.reply, hdr: hdr, data: data, from: c, flushBy: c}
+	c.srv.route(m)
+	*m = message{}
 	return nil
+}
+
+// flushPending wakes the writers of the connections this read delivered to: once per read, not
+// once per message, so that a burst of publishes becomes a few large writes, as nats-server does.
+func (c *client) flushPending() {
+	for x := range c.pcd {
+		x.signal()
+	}
+	clear(c.pcd)
 }
 
 func (c *client) sub(arg []byte) error {
@@ -497,7 +513,7 @@ func (c *client) writeLoop() {
 			_, err := c.nc.Write(b)
 			c.outMu.Lock()
 			c.inFlight = 0
-			if cap(b) <= 64<<10 {
+			if cap(b) <= 1<<20 { // a busy connection keeps a buffer of its usual size
 				c.spare = b[:0]
 			} else {
 				c.spare = nil

@@ -11,6 +11,7 @@ type message struct {
 	subject, reply string
 	hdr, data      []byte  // hdr is the whole header block, or nil
 	from           *client // nil for the server's own publishes
+	flushBy        *client // the reader that wakes the receivers' writers once its read is done
 }
 
 // route delivers m to every plain subscription it matches and to one member of each queue group,
@@ -63,6 +64,7 @@ func (s *Server) route(m *message) {
 // clone copies m's bytes, for a delivery that happens after the publisher's buffer is reused.
 func (m *message) clone() *message {
 	cp := *m
+	cp.flushBy = nil
 	if m.hdr != nil {
 		cp.hdr = append([]byte(nil), m.hdr...)
 	}
@@ -175,7 +177,14 @@ func (s *Server) deliver(sub *subscription, m *message) bool {
 	b = append(b, '\r', '\n')
 	c.out = b
 	c.outMu.Unlock()
-	c.signal()
+	if f := m.flushBy; f != nil {
+		if f.pcd == nil {
+			f.pcd = make(map[*client]struct{})
+		}
+		f.pcd[c] = struct{}{}
+	} else {
+		c.signal()
+	}
 	c.outMsgs.Add(1)
 	c.outBytes.Add(int64(size))
 	s.stats.outMsgs.Add(1)

@@ -61,6 +61,7 @@ func session(s *Server, in []byte, chunk int) (string, bool) {
 	for len(in) > 0 && err == nil {
 		n := min(chunk, len(in))
 		err = c.rd.feed(in[:n], c)
+		c.flushPending()
 		in = in[n:]
 	}
 	if err != nil {
