@@ -7,7 +7,7 @@
 //	)
 //
 //	func TestOrderCreated(t *testing.T) {
-//		env := natstest.New(t)                 // the embedded nats-server, JetStream on, connected
+//		env := natstest.New(t)                 // the in-memory fake (JetStream on), connected
 //		rec := env.Record("orders.>")          // records everything published on orders.>
 //		orders.New(env.Conn()).Create(ctx, o)  // the application code, untouched: a real *nats.Conn
 //		assert.Published(t, rec, "orders.created", wantOrder) // waits, then a go-cmp diff on failure
@@ -20,5 +20,7 @@
 //     the server a whole suite runs on.
 //   - assert: assertions on published and received messages and on subjects, with go-cmp diffs.
 //     It imports neither nats-server nor Docker libraries.
+//   - fake: the in-memory server: core NATS and JetStream, with a clock the test moves, faults,
+//     and its state open to the test.
 //   - cmd/natstest: serves a server on a port for clients in any language.
 package natskit

@@ -1,10 +1,14 @@
 // Package fake is an in-memory NATS server that speaks the client protocol, over TCP on
-// 127.0.0.1 and in process, so an application's real *nats.Conn works on it unmodified.
+// 127.0.0.1 and in process, so an application's real *nats.Conn, its jetstream.JetStream, and the
+// client's Key-Value and Object Store work on it unmodified.
 //
 //	s := fake.Run(t)
 //	nc, err := nats.Connect("", nats.InProcessServer(s))
 //
-// It starts in microseconds, and a test can read its state (Clients, Subscriptions, Stats),
-// publish without a client (Publish), wait for subscribers (WaitForInterest) and inject faults
-// (Drop, Delay, Duplicate, Refuse, Disconnect, Pause).
+// It starts in microseconds, and a test can read its state (Clients, Subscriptions, Stats;
+// Streams, Stream, Consumers, Consumer with each message's ack state, KeyValue), seed it without
+// a client (Publish, CreateStream, StoreMsg, CreateKeyValue, PutKeyValue), wait for subscribers
+// (WaitForInterest), inject faults (Drop, Delay, Duplicate, Refuse, FailJetStream; Disconnect,
+// RefuseConnections) and move its clock: FastForward runs every timer that falls due (ack wait,
+// back-off, nak delay, max age, TTLs) before it returns.
 package fake

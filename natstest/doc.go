@@ -7,7 +7,9 @@
 //		assert.Published(t, rec, "orders.created", wantOrder)
 //	}
 //
-// The server runs on a Backend: Embedded runs the real nats-server in the test process. WithBackend
-// picks one, else the NATSTEST_BACKEND environment variable does, so a suite runs unchanged on
-// another server; Each runs one test body on every backend, to prove they agree.
+// The server runs on a Backend: Fake (the default) is the in-memory server of package fake,
+// JetStream included; Embedded runs the real nats-server in the test process. WithBackend picks
+// one, else the NATSTEST_BACKEND environment variable does, so a suite runs unchanged on another
+// server; Each runs one test body on every backend, to prove they agree. Env.FastForward moves
+// time: on the fake its clock jumps and due timers fire at once; on a real server it waits.
 package natstest
