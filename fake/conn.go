@@ -396,8 +396,13 @@ func (c *client) unsub(arg []byte) error {
 	s := c.srv
 	s.mu.Lock()
 	if sub, ok := c.subs[string(sid)]; ok {
-		if max > 0 && max > sub.delivered.Load() {
+		if max > 0 {
+			// set the limit first, then look at what was delivered: a delivery running now
+			// either sees the limit or is counted here, so one of the two ends the subscription
 			sub.max.Store(max)
+			if sub.delivered.Load() >= max {
+				s.unsubscribeLocked(sub)
+			}
 		} else {
 			s.unsubscribeLocked(sub)
 		}

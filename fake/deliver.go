@@ -124,8 +124,8 @@ func (s *Server) deliver(sub *subscription, m *message) bool {
 	if c.perms != nil && !c.perms.canReceive(m.subject) {
 		return false
 	}
-	if max := sub.max.Load(); max > 0 {
-		n := sub.delivered.Add(1)
+	// count, then look at the limit: see unsub for the other half
+	if n, max := sub.delivered.Add(1), sub.max.Load(); max > 0 {
 		if n > max {
 			return false
 		}
@@ -134,8 +134,6 @@ func (s *Server) deliver(sub *subscription, m *message) bool {
 			s.unsubscribeLocked(sub)
 			s.mu.Unlock()
 		}
-	} else {
-		sub.delivered.Add(1)
 	}
 	hdr := m.hdr
 	if !c.headers.Load() {

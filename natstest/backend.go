@@ -34,6 +34,8 @@ type instance interface {
 	// interest counts the client subscriptions that would receive subject, leaving out the
 	// connections whose server-side client IDs are in skip.
 	interest(ctx context.Context, subject string, skip map[uint64]bool) (int, error)
+	// subscriptions are the subjects the client with server-side ID cid subscribes to.
+	subscriptions(cid uint64) ([]string, error)
 	// disconnect closes the server's side of the client connection with server-side ID cid, as
 	// a network failure would.
 	disconnect(cid uint64) error

@@ -163,6 +163,18 @@ func (e *embedded) interest(_ context.Context, subj string, skip map[uint64]bool
 	return n, nil
 }
 
+func (e *embedded) subscriptions(cid uint64) ([]string, error) {
+	cz, err := e.srv.Connz(&server.ConnzOptions{CID: cid, Subscriptions: true})
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, ci := range cz.Conns {
+		out = append(out, ci.Subs...)
+	}
+	return out, nil
+}
+
 func (e *embedded) disconnect(cid uint64) error { return e.srv.DisconnectClientByID(cid) }
 
 func (e *embedded) shutdown() {

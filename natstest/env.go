@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -19,7 +21,7 @@ import (
 const DefaultTimeout = 5 * time.Second
 
 // An Env is a running NATS server with connections to it. New makes one for a test and releases
-// every part of it in t.Cleanup: connections flushed and closed, then the server stopped, then its store
+// every part of it in t.Cleanup: connections drained, then the server stopped, then its store
 // directory removed. Start makes one outside a test, which Close releases.
 type Env struct {
 	tb      testing.TB // nil for an Env made by Start
@@ -315,7 +317,7 @@ func connName(nc *nats.Conn) string {
 	return "connection"
 }
 
-// Close flushes and closes every connection, then drains the recorders' last, stops the server and removes what Start
+// Close drains every connection, the recorders' last, stops the server and removes what Start
 // made for it. New calls it in t.Cleanup; it is safe to call more than once.
 func (e *Env) Close() {
 	e.once.Do(func() {
@@ -323,7 +325,7 @@ func (e *Env) Close() {
 		conns, rec, recorders, closers := e.conns, e.recConn, e.recorders, e.closers
 		e.conns, e.recConn, e.recorders, e.closers = nil, nil, nil, nil
 		e.mu.Unlock()
-		closeAll(conns)
+		e.closeAll(conns)
 		if rec != nil {
 			drainAll([]*nats.Conn{rec})
 		}
@@ -337,13 +339,19 @@ func (e *Env) Close() {
 	})
 }
 
-// closeAll flushes the connections together, so that the server has everything they published,
-// then closes them. (A drain would also wait for their subscriptions' handlers to finish, which
-// nats.go checks on a 10 ms tick: a test that has made one request pays it at every close.)
-func closeAll(conns []*nats.Conn) {
+// closeAll ends the connections: each one that still has subscriptions of its own is drained, so
+// that its handlers finish with what was already delivered; one whose only subscription is the
+// client's request multiplexer (every JetStream call makes one) is flushed and closed, since a
+// drain would cost it 10 ms or more (nats.go checks a draining connection on a 10 ms tick).
+func (e *Env) closeAll(conns []*nats.Conn) {
+	var drain []*nats.Conn
 	var wg sync.WaitGroup
 	for _, nc := range conns {
 		if nc.IsClosed() {
+			continue
+		}
+		if e.hasOwnSubscriptions(nc) {
+			drain = append(drain, nc)
 			continue
 		}
 		wg.Add(1)
@@ -353,7 +361,40 @@ func closeAll(conns []*nats.Conn) {
 			nc.Close()
 		}()
 	}
+	drainAll(drain)
 	wg.Wait()
+}
+
+// hasOwnSubscriptions reports whether nc subscribes to anything but its request multiplexer, as
+// the server sees it; when in doubt, it says yes. A subscription the client is dropping as the
+// test ends (a Fetch unsubscribes its inbox just after handing over its last message) is given a
+// moment to go.
+func (e *Env) hasOwnSubscriptions(nc *nats.Conn) bool {
+	if nc.NumSubscriptions() == 0 {
+		return false
+	}
+	cid, err := nc.GetClientID()
+	if err != nil {
+		return true
+	}
+	if err := nc.FlushTimeout(DefaultTimeout); err != nil { // the server has seen every SUB
+		return true
+	}
+	subs, err := e.srv.subscriptions(cid)
+	if err != nil {
+		return true
+	}
+	inbox := nc.NewRespInbox()
+	mux := inbox[:strings.LastIndexByte(inbox, '.')+1] + "*"
+	want := 0
+	if slices.Contains(subs, mux) {
+		want = 1
+	}
+	deadline := time.Now().Add(2 * time.Millisecond)
+	for nc.NumSubscriptions() > want && time.Now().Before(deadline) {
+		runtime.Gosched()
+	}
+	return nc.NumSubscriptions() > want
 }
 
 // drainAll drains the connections together and waits, a bounded time, until each has closed.

@@ -74,6 +74,19 @@ func (f *fakeInstance) interest(_ context.Context, subj string, skip map[uint64]
 	return f.srv.Interest(subj, ids...), nil
 }
 
+func (f *fakeInstance) subscriptions(cid uint64) ([]string, error) {
+	for _, c := range f.srv.Clients() {
+		if c.ID == cid {
+			out := make([]string, len(c.Subscriptions))
+			for i, sub := range c.Subscriptions {
+				out[i] = sub.Subject
+			}
+			return out, nil
+		}
+	}
+	return nil, nil
+}
+
 func (f *fakeInstance) disconnect(cid uint64) error { return f.srv.DisconnectClient(cid) }
 
 func (f *fakeInstance) shutdown() { f.srv.Close() }
