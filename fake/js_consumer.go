@@ -612,14 +612,8 @@ func (c *consumer) numPending() uint64 {
 
 func (j *jetStream) consumerInfo(reply, streamName, name string) {
 	const typ = "consumer_info_response"
-	st, ok := j.streams[streamName]
+	c, ok := j.consumerRequest(reply, typ, streamName, name)
 	if !ok {
-		j.replyErr(reply, typ, errStreamNotFound)
-		return
-	}
-	c, ok := st.consumers[name]
-	if !ok {
-		j.replyErr(reply, typ, errConsumerNotFound)
 		return
 	}
 	j.reply(reply, consumerInfoResp{apiHead{Type: typePrefix + typ}, c.info()})
@@ -627,14 +621,8 @@ func (j *jetStream) consumerInfo(reply, streamName, name string) {
 
 func (j *jetStream) consumerDelete(reply, streamName, name string) {
 	const typ = "consumer_delete_response"
-	st, ok := j.streams[streamName]
+	c, ok := j.consumerRequest(reply, typ, streamName, name)
 	if !ok {
-		j.replyErr(reply, typ, errStreamNotFound)
-		return
-	}
-	c, ok := st.consumers[name]
-	if !ok {
-		j.replyErr(reply, typ, errConsumerNotFound)
 		return
 	}
 	c.delete()
@@ -675,15 +663,8 @@ func (j *jetStream) consumerNames(reply, streamName string, body []byte, list bo
 		typ, limit = "consumer_list_response", 256
 	}
 	var req pagedRequest
-	if len(body) > 0 {
-		if err := decodeRequest(body, &req); err != nil {
-			j.replyErr(reply, typ, errInvalidJSON(err))
-			return
-		}
-	}
-	st, ok := j.streams[streamName]
+	st, ok := j.streamRequest(reply, typ, streamName, body, &req)
 	if !ok {
-		j.replyErr(reply, typ, errStreamNotFound)
 		return
 	}
 	names := make([]string, 0, len(st.consumers))
@@ -1392,4 +1373,18 @@ func (c *consumer) matchesPattern(pattern string) bool {
 		}
 	}
 	return false
+}
+
+// consumerRequest finds the consumer a request names, or answers it with the server's error and
+// reports false.
+func (j *jetStream) consumerRequest(reply, typ, streamName, name string) (*consumer, bool) {
+	st, ok := j.streamRequest(reply, typ, streamName, nil, nil)
+	if !ok {
+		return nil, false
+	}
+	c, ok := st.consumers[name]
+	if !ok {
+		j.replyErr(reply, typ, errConsumerNotFound)
+	}
+	return c, ok
 }

@@ -375,15 +375,8 @@ const maxSubjectsPerInfo = 100_000
 func (j *jetStream) streamInfo(reply, name string, body []byte) {
 	const typ = "stream_info_response"
 	var req streamInfoRequest
-	if len(body) > 0 {
-		if err := decodeRequest(body, &req); err != nil {
-			j.replyErr(reply, typ, errInvalidJSON(err))
-			return
-		}
-	}
-	st, ok := j.streams[name]
+	st, ok := j.streamRequest(reply, typ, name, body, &req)
 	if !ok {
-		j.replyErr(reply, typ, errStreamNotFound)
 		return
 	}
 	r := streamInfoResp{apiHead: apiHead{Type: typePrefix + typ}, StreamInfo: st.info(req.DeletedDetails, req.SubjectsFilter)}
@@ -462,9 +455,8 @@ func (st *stream) state(deleted bool, filter string) jetstream.StreamState {
 
 func (j *jetStream) streamDelete(reply, name string) {
 	const typ = "stream_delete_response"
-	st, ok := j.streams[name]
+	st, ok := j.streamRequest(reply, typ, name, nil, nil)
 	if !ok {
-		j.replyErr(reply, typ, errStreamNotFound)
 		return
 	}
 	j.deleteStream(st)
@@ -492,15 +484,8 @@ type purgeRequest struct {
 func (j *jetStream) streamPurge(reply, name string, body []byte) {
 	const typ = "stream_purge_response"
 	var req purgeRequest
-	if len(body) > 0 {
-		if err := decodeRequest(body, &req); err != nil {
-			j.replyErr(reply, typ, errInvalidJSON(err))
-			return
-		}
-	}
-	st, ok := j.streams[name]
+	st, ok := j.streamRequest(reply, typ, name, body, &req)
 	if !ok {
-		j.replyErr(reply, typ, errStreamNotFound)
 		return
 	}
 	if st.cfg.Sealed || st.cfg.DenyPurge {
@@ -735,13 +720,8 @@ type storedMsgJSON struct {
 func (j *jetStream) msgGet(reply, name string, body []byte) {
 	const typ = "stream_msg_get_response"
 	var req msgGetRequest
-	if err := decodeRequest(body, &req); err != nil {
-		j.replyErr(reply, typ, errInvalidJSON(err))
-		return
-	}
-	st, ok := j.streams[name]
+	st, ok := j.streamRequest(reply, typ, name, body, &req)
 	if !ok {
-		j.replyErr(reply, typ, errStreamNotFound)
 		return
 	}
 	if (req.Seq > 0 && req.LastFor != "") || (req.Seq == 0 && req.LastFor == "" && req.NextFor == "") || (req.LastFor != "" && req.NextFor != "") {
@@ -767,13 +747,8 @@ type msgDeleteRequest struct {
 func (j *jetStream) msgDelete(reply, name string, body []byte) {
 	const typ = "stream_msg_delete_response"
 	var req msgDeleteRequest
-	if err := decodeRequest(body, &req); err != nil {
-		j.replyErr(reply, typ, errInvalidJSON(err))
-		return
-	}
-	st, ok := j.streams[name]
+	st, ok := j.streamRequest(reply, typ, name, body, &req)
 	if !ok {
-		j.replyErr(reply, typ, errStreamNotFound)
 		return
 	}
 	if st.cfg.Sealed || st.cfg.DenyDelete {
@@ -1159,4 +1134,20 @@ func (st *stream) onTimer() {
 	st.expire()
 	st.scheduleAge()
 	st.scheduleTTL()
+}
+
+// streamRequest decodes a request's body (if any) into req and finds the stream it names. When
+// either fails it answers the request with the server's error, and reports false.
+func (j *jetStream) streamRequest(reply, typ, name string, body []byte, req any) (*stream, bool) {
+	if req != nil && len(body) > 0 {
+		if err := decodeRequest(body, req); err != nil {
+			j.replyErr(reply, typ, errInvalidJSON(err))
+			return nil, false
+		}
+	}
+	st, ok := j.streams[name]
+	if !ok {
+		j.replyErr(reply, typ, errStreamNotFound)
+	}
+	return st, ok
 }
