@@ -1,0 +1,409 @@
+package natstest_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/natskit/natskit/natstest"
+)
+
+func TestClusterStartsReady(t *testing.T) {
+	start := time.Now()
+	c := natstest.NewCluster(t, 3)
+	t.Logf("3-node JetStream cluster ready in %v", time.Since(start).Round(time.Millisecond))
+
+	if got := len(c.URLs()); got != 3 {
+		t.Fatalf("URLs: %d, want 3", got)
+	}
+	for i := range 3 {
+		srv := c.Server(i)
+		if got, want := srv.Name(), fmt.Sprintf("n%d", i+1); got != want {
+			t.Errorf("node %d is named %q, want %q", i, got, want)
+		}
+		if got := srv.ClusterName(); got != "natstest" {
+			t.Errorf("node %d is in cluster %q", i, got)
+		}
+		if c.Index(srv.Name()) != i {
+			t.Errorf("Index(%q) = %d, want %d", srv.Name(), c.Index(srv.Name()), i)
+		}
+	}
+	// Ready means an R3 stream can be made at once.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s, err := c.JetStream().CreateStream(ctx, jetstream.StreamConfig{Name: "R3", Subjects: []string{"r3.>"}, Replicas: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := len(s.CachedInfo().Cluster.Replicas); got != 2 {
+		t.Errorf("stream has %d replicas besides its leader, want 2", got)
+	}
+}
+
+func TestClusterCorePubSubCrossesNodes(t *testing.T) {
+	c := natstest.NewCluster(t, 3, natstest.WithClusterJetStream(false))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+
+	sub, err := c.ConnectTo(2).SubscribeSync("greet.*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.WaitForInterest(ctx, "greet.joe"); err != nil {
+		t.Fatal(err)
+	}
+	pub := c.ConnectTo(0)
+	if err := pub.Publish("greet.joe", []byte("hi")); err != nil {
+		t.Fatal(err)
+	}
+	msg, err := sub.NextMsgWithContext(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if msg.Subject != "greet.joe" || string(msg.Data) != "hi" {
+		t.Errorf("got %q %q, want greet.joe hi", msg.Subject, msg.Data)
+	}
+	if got, want := pub.ConnectedServerName(), "n1"; got != want {
+		t.Errorf("publisher on %s, want %s", got, want)
+	}
+	if got, want := sub.Subject, "greet.*"; got != want {
+		t.Errorf("subject %q", got)
+	}
+}
+
+// TestClusterStreamLeaderFailover publishes to an R3 stream with Nats-Msg-Id dedup, and consumes
+// it with a durable pull consumer, while the stream leader's node is stopped halfway through; then
+// restarts the node and waits until it has caught up.
+func TestClusterStreamLeaderFailover(t *testing.T) {
+	const n = 200
+	c := natstest.NewCluster(t, 3)
+	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Second)
+	defer cancel()
+	js := c.JetStream()
+
+	stream, err := js.CreateStream(ctx, jetstream.StreamConfig{
+		Name: "ORDERS", Subjects: []string{"orders.>"}, Replicas: 3, Storage: jetstream.FileStorage,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cons, err := stream.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
+		Durable: "worker", AckPolicy: jetstream.AckExplicitPolicy, AckWait: 2 * time.Second,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	halfway := make(chan struct{})
+	pubErr := make(chan error, 1)
+	go func() { // the publisher: every id until acked, retrying through the failover
+		for i := range n {
+			if i == n/2 {
+				close(halfway)
+			}
+			id := "order-" + strconv.Itoa(i)
+			for {
+				pctx, pcancel := context.WithTimeout(ctx, time.Second)
+				_, err := js.Publish(pctx, "orders.new", []byte(id), jetstream.WithMsgID(id))
+				pcancel()
+				if err == nil {
+					break
+				}
+				if ctx.Err() != nil {
+					pubErr <- fmt.Errorf("publish %s: %w", id, err)
+					return
+				}
+			}
+		}
+		pubErr <- nil
+	}()
+
+	stopped := -1
+	stopLeader := func() {
+		info, err := stream.Info(ctx)
+		for err != nil && ctx.Err() == nil {
+			info, err = stream.Info(ctx)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		stopped = c.Index(info.Cluster.Leader)
+		if stopped < 0 {
+			t.Fatalf("stream leader %q is no node of the cluster", info.Cluster.Leader)
+		}
+		t.Logf("stopping the stream leader, %s", info.Cluster.Leader)
+		c.StopNode(stopped)
+	}
+
+	seen := map[string]int{}
+	deliveries := 0
+	for len(seen) < n {
+		if stopped < 0 {
+			select {
+			case <-halfway:
+				stopLeader()
+			default:
+			}
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("consumed %d of %d ids: %v", len(seen), n, ctx.Err())
+		}
+		batch, err := cons.Fetch(50, jetstream.FetchMaxWait(500*time.Millisecond))
+		if err != nil {
+			continue // the consumer's leader is moving: ask again
+		}
+		for msg := range batch.Messages() {
+			id := msg.Headers().Get(jetstream.MsgIDHeader)
+			if id != string(msg.Data()) {
+				t.Fatalf("message %q has id %q", msg.Data(), id)
+			}
+			seen[id]++
+			deliveries++
+			// An ack lost in the failover means a redelivery after AckWait, which is allowed.
+			_ = msg.DoubleAck(ctx)
+		}
+	}
+	if stopped < 0 {
+		t.Fatal("consumed everything before the publisher was halfway")
+	}
+	if err := <-pubErr; err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		if id := "order-" + strconv.Itoa(i); seen[id] == 0 {
+			t.Errorf("%s lost", id)
+		}
+	}
+	t.Logf("%d ids, %d deliveries", n, deliveries)
+
+	// Dedup by Msg-Id: each id stored once, however often the publisher retried.
+	info := streamInfo(ctx, t, stream)
+	if info.State.Msgs != n {
+		t.Errorf("stream holds %d messages, want %d", info.State.Msgs, n)
+	}
+
+	// The stopped node comes back and catches up.
+	c.RestartNode(stopped)
+	if err := c.WaitForStreamCurrent(ctx, "ORDERS"); err != nil {
+		t.Fatal(err)
+	}
+	name := c.NodeName(stopped)
+	var last *jetstream.StreamInfo
+	eventually(ctx, t, func() bool {
+		last = streamInfo(ctx, t, stream)
+		current := last.Cluster.Leader == name
+		for _, p := range last.Cluster.Replicas {
+			current = current || p.Name == name && p.Current && !p.Offline
+		}
+		return current && replicaMsgs(t, c, stopped) == n
+	}, func() string {
+		return fmt.Sprintf("node %s has not caught up: leader %s, replicas %+v, %d messages on it",
+			name, last.Cluster.Leader, last.Cluster.Replicas, replicaMsgs(t, c, stopped))
+	})
+}
+
+// eventually polls cond every 10ms until it holds, and fails the test with what says when ctx ends.
+func eventually(ctx context.Context, t *testing.T, cond func() bool, what func() string) {
+	t.Helper()
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("%s: %v", what(), ctx.Err())
+		case <-tick.C:
+		}
+	}
+}
+
+func streamInfo(ctx context.Context, t *testing.T, s jetstream.Stream) *jetstream.StreamInfo {
+	t.Helper()
+	for {
+		info, err := s.Info(ctx)
+		if err == nil {
+			return info
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("stream info: %v", err)
+		}
+	}
+}
+
+// replicaMsgs is how many messages node i's own replica of ORDERS holds.
+func replicaMsgs(t *testing.T, c *natstest.Cluster, i int) uint64 {
+	t.Helper()
+	jz, err := c.Server(i).Jsz(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return jz.Messages
+}
+
+func TestClusterStopAndRestartKeepsStore(t *testing.T) {
+	c := natstest.NewCluster(t, 3)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	kv, err := c.JetStream().CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: "cfg", Replicas: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kv.Put(ctx, "color", []byte("blue")); err != nil {
+		t.Fatal(err)
+	}
+	c.StopNode(0)
+	if c.Running(0) {
+		t.Fatal("node 0 still running")
+	}
+	c.StopNode(0) // a no-op
+	if err := c.WaitReady(ctx); err != nil {
+		t.Fatal(err)
+	}
+	c.RestartNode(0)
+	if err := c.WaitForStreamCurrent(ctx, "KV_cfg"); err != nil {
+		t.Fatal(err)
+	}
+	// Node 0 alone answers from its own store.
+	js, err := jetstream.New(c.ConnectTo(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	kv0, err := js.KeyValue(ctx, "cfg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := kv0.Get(ctx, "color")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(e.Value()) != "blue" {
+		t.Errorf("color = %q", e.Value())
+	}
+}
+
+func TestSuperClusterMessageCrossesGateway(t *testing.T) {
+	start := time.Now()
+	sc := natstest.NewSuperCluster(t, 2, 2)
+	t.Logf("2x2 JetStream super-cluster ready in %v", time.Since(start).Round(time.Millisecond))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	a, b := sc.Cluster(0), sc.Cluster(1)
+	if a.Name() != "c1" || b.Name() != "c2" || b.NodeName(1) != "c2-n2" {
+		t.Fatalf("names: %s, %s, %s", a.Name(), b.Name(), b.NodeName(1))
+	}
+
+	sub, err := b.ConnectTo(1).SubscribeSync("events.>")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.WaitForInterest(ctx, "events.x"); err != nil {
+		t.Fatal(err)
+	}
+	// interest crosses a gateway on its own schedule: until the other side has heard of the
+	// subscription it may drop what it has been told nobody wants, so publish until it arrives
+	pub := a.ConnectTo(0)
+	var msg *nats.Msg
+	for msg == nil {
+		if err := pub.Publish("events.x", []byte("across")); err != nil {
+			t.Fatal(err)
+		}
+		wait, stop := context.WithTimeout(ctx, 100*time.Millisecond)
+		msg, err = sub.NextMsgWithContext(wait)
+		stop()
+		if ctx.Err() != nil {
+			t.Fatalf("nothing crossed the gateway: %v", err)
+		}
+	}
+	if string(msg.Data) != "across" {
+		t.Errorf("got %q", msg.Data)
+	}
+
+	// One JetStream across both: a stream made through cluster A, placed in B, used from A.
+	js := a.JetStream()
+	// the meta leader learns that the other cluster's peers are online a moment after the
+	// gateways connect: until then placement there is refused (10005); wait for it
+	var s jetstream.Stream
+	for {
+		s, err = js.CreateStream(ctx, jetstream.StreamConfig{
+			Name: "B", Subjects: []string{"b.>"}, Replicas: 2, Placement: &jetstream.Placement{Cluster: "c2"},
+		})
+		var apiErr *jetstream.APIError
+		if err == nil || !errors.As(err, &apiErr) || apiErr.ErrorCode != 10005 || ctx.Err() != nil {
+			break
+		}
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := s.CachedInfo().Cluster.Name; got != "c2" {
+		t.Errorf("stream placed in %q, want c2", got)
+	}
+	if _, err := js.Publish(ctx, "b.1", []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestClusterConnFailsOver(t *testing.T) {
+	c := natstest.NewCluster(t, 3, natstest.WithClusterJetStream(false))
+	nc := c.Conn()
+	if len(nc.Servers()) < 3 {
+		t.Fatalf("server list %v", nc.Servers())
+	}
+	reconnected := make(chan struct{}, 1)
+	nc.SetReconnectHandler(func(*nats.Conn) {
+		select {
+		case reconnected <- struct{}{}:
+		default:
+		}
+	})
+	at := c.Index(nc.ConnectedServerName())
+	c.StopNode(at)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	select {
+	case <-reconnected:
+	case <-ctx.Done():
+		t.Fatal("no reconnect")
+	}
+	if err := nc.FlushWithContext(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := nc.ConnectedServerName(); got == c.NodeName(at) || c.Index(got) < 0 {
+		t.Errorf("reconnected to %q", got)
+	}
+}
+
+func BenchmarkClusterStart(b *testing.B) {
+	for b.Loop() {
+		var tb benchTB
+		tb.TB = b
+		natstest.NewCluster(&tb, 3)
+		tb.cleanup()
+	}
+}
+
+// benchTB runs the cleanups of one iteration at its end, not the benchmark's.
+type benchTB struct {
+	testing.TB
+	mu       sync.Mutex
+	cleanups []func()
+}
+
+func (tb *benchTB) Cleanup(fn func()) {
+	tb.mu.Lock()
+	tb.cleanups = append(tb.cleanups, fn)
+	tb.mu.Unlock()
+}
+
+func (tb *benchTB) cleanup() {
+	for i := len(tb.cleanups) - 1; i >= 0; i-- {
+		tb.cleanups[i]()
+	}
+	tb.cleanups = nil
+}
