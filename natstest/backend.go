@@ -44,7 +44,7 @@ type instance interface {
 }
 
 // backends lists every backend in the order Each runs them.
-var backends = []Backend{Fake, Embedded}
+var backends = []Backend{Fake, Embedded, Container}
 
 // Backends returns every backend natskit knows, available here or not, in the order Each runs them.
 func Backends() []Backend { return append([]Backend(nil), backends...) }
@@ -86,8 +86,14 @@ func backendFromEnv() (Backend, error) {
 func Each(t *testing.T, body func(t *testing.T, env *Env), opts ...Option) {
 	t.Helper()
 	for _, b := range backends {
+		if eachLeavesOut(b) {
+			continue
+		}
 		t.Run(b.String(), func(t *testing.T) {
 			if err := b.available(); err != nil {
+				if _, required := err.(requiredError); required {
+					t.Fatalf("natstest: backend %s is not available here: %v", b, err)
+				}
 				t.Skipf("natstest: backend %s is not available here: %v", b, err)
 			}
 			env := New(t, append(append([]Option(nil), opts...), WithBackend(b))...)

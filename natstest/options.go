@@ -72,7 +72,8 @@ func WithServerOptions(opts *server.Options) Option {
 }
 
 // WithConfigFile runs the embedded server with a nats-server configuration file, filled in as
-// for WithServerOptions.
+// for WithServerOptions. On the container backend the file is copied into the container and
+// passed with -c.
 func WithConfigFile(path string) Option { return func(c *config) { c.configFile = path } }
 
 // WithConnectOptions adds options to every client connection the environment opens (Conn,

@@ -1,0 +1,254 @@
+package containers
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/moby/moby/api/types/network"
+	"github.com/moby/moby/client"
+	"github.com/testcontainers/testcontainers-go"
+	tcnetwork "github.com/testcontainers/testcontainers-go/network"
+)
+
+// ClusterName is the nats-server cluster name of RunCluster's clusters.
+const ClusterName = "natskit"
+
+// A Cluster is n nats-server containers on a Docker network of their own, routed to one another
+// by name (n1, n2, ...), with JetStream clustered (on unless WithJetStream(false)). Each node's
+// client and monitoring ports are mapped to 127.0.0.1. Nodes are numbered from 0: Node(0) is
+// the server named n1.
+type Cluster struct {
+	nodes []*Server
+	net   *testcontainers.DockerNetwork
+	cli   *client.Client
+
+	mu         sync.Mutex
+	terminated bool
+}
+
+// RunCluster starts an n-node cluster and returns once every node accepts clients and, with
+// JetStream on, every node knows the JetStream meta leader.
+func RunCluster(ctx context.Context, n int, opts ...Option) (*Cluster, error) {
+	if n < 1 {
+		return nil, fmt.Errorf("containers: a cluster of %d nodes", n)
+	}
+	o := newOptions(opts)
+	cli, err := dockerClient(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("containers: docker: %w", err)
+	}
+	img, err := resolveImage(ctx, cli, o)
+	if err != nil {
+		cli.Close()
+		return nil, fmt.Errorf("containers: %w", err)
+	}
+	nw, err := tcnetwork.New(ctx, tcnetwork.WithLabels(map[string]string{Label: "cluster"}))
+	if err != nil {
+		cli.Close()
+		return nil, fmt.Errorf("containers: network: %w", err)
+	}
+	c := &Cluster{nodes: make([]*Server, n), net: nw, cli: cli}
+	routes := make([]string, n)
+	for i := range routes {
+		routes[i] = fmt.Sprintf("nats://n%d:6222", i+1)
+	}
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		no := *o
+		no.args = append([]string{
+			"--cluster_name", ClusterName,
+			"--cluster", "nats://0.0.0.0:6222",
+			"--routes", strings.Join(routes, ","),
+		}, o.args...)
+		no.network, no.alias, no.serverName = nw.Name, fmt.Sprintf("n%d", i+1), fmt.Sprintf("n%d", i+1)
+		no.labels = map[string]string{Label + ".cluster": nw.Name}
+		wg.Go(func() { c.nodes[i], errs[i] = run(ctx, img, &no) })
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		c.Terminate(context.WithoutCancel(ctx))
+		return nil, err
+	}
+	if o.jetStream {
+		if err := c.WaitForMetaLeader(ctx); err != nil {
+			c.Terminate(context.WithoutCancel(ctx))
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+// Size is the number of nodes.
+func (c *Cluster) Size() int { return len(c.nodes) }
+
+// Node is node i (from 0; its server name is n<i+1>).
+func (c *Cluster) Node(i int) *Server { return c.nodes[i] }
+
+// ClientURLs are the nodes' client URLs, in node order: a client given them all fails over
+// between nodes.
+func (c *Cluster) ClientURLs() []string {
+	urls := make([]string, len(c.nodes))
+	for i, s := range c.nodes {
+		urls[i] = s.ClientURL()
+	}
+	return urls
+}
+
+// ClientURL is ClientURLs joined with commas, as nats.Connect takes them.
+func (c *Cluster) ClientURL() string { return strings.Join(c.ClientURLs(), ",") }
+
+// StopNode stops node i; its container, and its JetStream store, stay for StartNode.
+func (c *Cluster) StopNode(ctx context.Context, i int) error { return c.nodes[i].Stop(ctx) }
+
+// StartNode starts node i again and returns once it accepts clients. Its client URL may change.
+func (c *Cluster) StartNode(ctx context.Context, i int) error { return c.nodes[i].Start(ctx) }
+
+// Disconnect cuts node i off the cluster's network: the other nodes lose their routes to it,
+// and clients lose it too (its mapped ports go through that network). The node keeps running.
+func (c *Cluster) Disconnect(ctx context.Context, i int) error {
+	_, err := c.cli.NetworkDisconnect(ctx, c.net.ID, client.NetworkDisconnectOptions{Container: c.nodes[i].ContainerID(), Force: true})
+	if err != nil {
+		return fmt.Errorf("containers: disconnect n%d: %w", i+1, err)
+	}
+	return nil
+}
+
+// Reconnect puts node i back on the cluster's network, under its name, after Disconnect. Its
+// ports are mapped anew: its ClientURL and MonitoringURL change.
+func (c *Cluster) Reconnect(ctx context.Context, i int) error {
+	_, err := c.cli.NetworkConnect(ctx, c.net.ID, client.NetworkConnectOptions{
+		Container:      c.nodes[i].ContainerID(),
+		EndpointConfig: &network.EndpointSettings{Aliases: []string{fmt.Sprintf("n%d", i+1)}},
+	})
+	if err != nil {
+		return fmt.Errorf("containers: reconnect n%d: %w", i+1, err)
+	}
+	// Docker maps the ports anew when the container rejoins the network.
+	if err := c.nodes[i].refreshURLs(ctx); err != nil {
+		return fmt.Errorf("containers: reconnect n%d: %w", i+1, err)
+	}
+	return nil
+}
+
+// WaitForMetaLeader returns once every running node names the same JetStream meta leader and
+// the leader sees every running follower current (their monitoring /jsz says so). Without a deadline in ctx it waits at most a minute.
+func (c *Cluster) WaitForMetaLeader(ctx context.Context) error {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, defaultReadyTimeout)
+		defer cancel()
+	}
+	hc := &http.Client{Timeout: 2 * time.Second}
+	defer hc.CloseIdleConnections()
+	var last string
+	for {
+		leader, err := c.metaLeader(ctx, hc)
+		if err == nil && leader != "" {
+			return nil
+		}
+		if err != nil {
+			last = err.Error()
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("containers: no JetStream meta leader: %w (%s)", ctx.Err(), last)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// metaLeader is the meta leader every running node agrees on, or "".
+func (c *Cluster) metaLeader(ctx context.Context, hc *http.Client) (string, error) {
+	leader, running, current := "", 0, 0
+	for _, s := range c.nodes {
+		if !s.ctr.IsRunning() {
+			continue
+		}
+		running++
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.MonitoringURL()+"/jsz", nil)
+		if err != nil {
+			return "", err
+		}
+		resp, err := hc.Do(req)
+		if err != nil {
+			return "", err
+		}
+		var jsz struct {
+			Meta *struct {
+				Leader   string `json:"leader"`
+				Replicas []struct {
+					Name    string `json:"name"`
+					Current bool   `json:"current"`
+				} `json:"replicas"`
+			} `json:"meta_cluster"`
+		}
+		err = json.NewDecoder(resp.Body).Decode(&jsz)
+		resp.Body.Close()
+		if err != nil {
+			return "", err
+		}
+		if jsz.Meta == nil || jsz.Meta.Leader == "" || (leader != "" && jsz.Meta.Leader != leader) {
+			return "", nil
+		}
+		leader = jsz.Meta.Leader
+		if s.opts.serverName == leader {
+			for _, r := range jsz.Meta.Replicas {
+				if r.Current {
+					current++
+				}
+			}
+		}
+	}
+	if current < running-1 { // the leader does not hear from every running follower yet
+		return "", nil
+	}
+	return leader, nil
+}
+
+// Terminate removes every node's container, then the network. It is safe to call more than once.
+func (c *Cluster) Terminate(ctx context.Context) error {
+	c.mu.Lock()
+	if c.terminated {
+		c.mu.Unlock()
+		return nil
+	}
+	c.terminated = true
+	c.mu.Unlock()
+	var errs []error
+	for _, s := range c.nodes {
+		if s != nil {
+			errs = append(errs, s.Terminate(ctx))
+		}
+	}
+	if err := c.net.Remove(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("containers: remove network: %w", err))
+	}
+	c.cli.Close()
+	return errors.Join(errs...)
+}
+
+// RunClusterT starts a cluster as RunCluster does, for a test: it fails tb if it cannot (skips
+// it if Docker is not available, unless NATSTEST_REQUIRE_DOCKER=1), and terminates the cluster
+// in tb.Cleanup.
+func RunClusterT(tb testing.TB, n int, opts ...Option) *Cluster {
+	tb.Helper()
+	SkipIfUnavailable(tb)
+	c, err := RunCluster(context.Background(), n, opts...)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		if err := c.Terminate(context.Background()); err != nil {
+			tb.Errorf("containers: terminate cluster: %v", err)
+		}
+	})
+	return c
+}

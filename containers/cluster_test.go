@@ -1,0 +1,206 @@
+package containers_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/natskit/natskit/containers"
+)
+
+// publish publishes payload with a message ID, retrying through a failover: the ID makes a
+// retried publish that did land a duplicate the stream drops.
+func publish(ctx context.Context, t *testing.T, js jetstream.JetStream, subj, id string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		_, err := js.Publish(pctx, subj, []byte(id), jetstream.WithMsgID(id))
+		cancel()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("publish %s: %v", id, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func TestClusterStopNodeLosesNothing(t *testing.T) {
+	containers.SkipIfUnavailable(t)
+	ctx := context.Background()
+	start := time.Now()
+	c, err := containers.RunCluster(ctx, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("3-node cluster with a meta leader in %v: %v", time.Since(start).Round(time.Millisecond), c.ClientURLs())
+	ids := make([]string, c.Size())
+	for i := range ids {
+		ids[i] = c.Node(i).ContainerID()
+	}
+	defer func() {
+		if t.Failed() {
+			for i := range c.Size() {
+				logs, _ := c.Node(i).Logs(ctx)
+				t.Logf("n%d log:\n%s", i+1, logs)
+			}
+		}
+		if err := c.Terminate(ctx); err != nil {
+			t.Error(err)
+		}
+		if left := leftovers(t, ids...); len(left) > 0 {
+			t.Errorf("containers left after Terminate: %v", left)
+		}
+	}()
+
+	nc, err := nats.Connect(c.ClientURL(), nats.MaxReconnects(-1), nats.ReconnectWait(100*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if _, err := js.CreateStream(sctx, jetstream.StreamConfig{Name: "ORDERS", Subjects: []string{"orders.>"}, Replicas: 3}); err != nil {
+		t.Fatal(err)
+	}
+	cons, err := js.CreateOrUpdateConsumer(sctx, "ORDERS", jetstream.ConsumerConfig{Durable: "billing", AckPolicy: jetstream.AckExplicitPolicy, Replicas: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const half = 50
+	for i := range half {
+		publish(ctx, t, js, "orders.new", fmt.Sprint("m", i))
+	}
+
+	// Stop the node the client is on, so that it must fail over.
+	stopped := 0
+	for i, u := range c.ClientURLs() {
+		if u == nc.ConnectedUrl() {
+			stopped = i
+		}
+	}
+	if err := c.StopNode(ctx, stopped); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("stopped n%d", stopped+1)
+	for i := half; i < 2*half; i++ {
+		publish(ctx, t, js, "orders.new", fmt.Sprint("m", i))
+	}
+
+	got := map[string]bool{}
+	deadline := time.Now().Add(60 * time.Second)
+	for len(got) < 2*half && time.Now().Before(deadline) {
+		batch, err := cons.Fetch(2*half, jetstream.FetchMaxWait(2*time.Second))
+		if err != nil {
+			continue
+		}
+		for m := range batch.Messages() {
+			got[string(m.Data())] = true
+			m.Ack()
+		}
+	}
+	for i := range 2 * half {
+		if !got[fmt.Sprint("m", i)] {
+			t.Errorf("message m%d was lost", i)
+		}
+	}
+
+	start = time.Now()
+	if err := c.StartNode(ctx, stopped); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.WaitForMetaLeader(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("n%d back in %v", stopped+1, time.Since(start).Round(time.Millisecond))
+	info, err := js.Stream(sctx, "ORDERS")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := info.CachedInfo().State.Msgs; n != 2*half {
+		t.Errorf("the stream holds %d messages, want %d", n, 2*half)
+	}
+}
+
+func TestClusterDisconnectReconnect(t *testing.T) {
+	c := containers.RunClusterT(t, 3, containers.WithJetStream(false))
+	// peers is the set of servers node i has a route to, from its monitoring /routez.
+	peers := func(i int) map[string]bool {
+		resp, err := http.Get(c.Node(i).MonitoringURL() + "/routez")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var rz struct {
+			Routes []struct {
+				Remote string `json:"remote_name"`
+			} `json:"routes"`
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&rz); err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]bool{}
+		for _, r := range rz.Routes {
+			out[r.Remote] = true
+		}
+		return out
+	}
+	waitFor := func(what string, cond func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(30 * time.Second)
+		for !cond() {
+			if time.Now().After(deadline) {
+				t.Fatalf("n1 routes %v: want %s", peers(0), what)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	waitFor("n2 and n3", func() bool { p := peers(0); return p["n2"] && p["n3"] })
+	ctx := context.Background()
+	n3 := c.Node(2).ClientURL()
+	if err := c.Disconnect(ctx, 2); err != nil {
+		t.Fatal(err)
+	}
+	// Off the network, n3 is out of clients' reach too: its mapped port goes through it.
+	waitFor("n3 unreachable after Disconnect", func() bool {
+		nc, err := nats.Connect(n3, nats.Timeout(500*time.Millisecond), nats.NoReconnect())
+		if err == nil {
+			nc.Close()
+		}
+		return err != nil
+	})
+	if err := c.Reconnect(ctx, 2); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	var sub *nats.Conn
+	waitFor("n3 reachable after Reconnect", func() bool {
+		var err error
+		sub, err = nats.Connect(c.Node(2).ClientURL(), nats.Timeout(500*time.Millisecond))
+		return err == nil
+	})
+	defer sub.Close()
+	t.Logf("n3 reachable again in %v", time.Since(start).Round(time.Millisecond))
+	s, _ := sub.SubscribeSync("across")
+	sub.Flush()
+	pub, err := nats.Connect(c.Node(0).ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pub.Close()
+	waitFor("a message from n1 to reach n3", func() bool {
+		pub.Publish("across", []byte("x"))
+		_, err := s.NextMsg(200 * time.Millisecond)
+		return err == nil
+	})
+	t.Logf("n1 routes to n3 again %v after Reconnect", time.Since(start).Round(time.Millisecond))
+}
