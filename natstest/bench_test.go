@@ -33,6 +33,12 @@ func BenchmarkStartClose(b *testing.B) {
 			name string
 			opts []Option
 		}{"embedded/tcp-diskstore", []Option{WithBackend(Embedded), WithFileStore()}})
+	if Container.available() == nil { // a container per op: about a second
+		cases = append(cases, struct {
+			name string
+			opts []Option
+		}{"container/tcp", []Option{WithBackend(Container)}})
+	}
 	for _, bc := range cases {
 		b.Run(bc.name, func(b *testing.B) {
 			opts := bc.opts

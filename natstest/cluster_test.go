@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/natskit/natskit/containers"
 	"github.com/natskit/natskit/natstest"
 )
 
@@ -379,13 +380,32 @@ func TestClusterConnFailsOver(t *testing.T) {
 	}
 }
 
+// BenchmarkClusterStart: a 3-node JetStream cluster started until it is ready, then released:
+// embedded in the test process, and in containers where Docker answers.
 func BenchmarkClusterStart(b *testing.B) {
-	for b.Loop() {
-		var tb benchTB
-		tb.TB = b
-		natstest.NewCluster(&tb, 3)
-		tb.cleanup()
-	}
+	b.Run("embedded/3", func(b *testing.B) {
+		for b.Loop() {
+			var tb benchTB
+			tb.TB = b
+			natstest.NewCluster(&tb, 3)
+			tb.cleanup()
+		}
+	})
+	b.Run("container/3", func(b *testing.B) {
+		if err := containers.Available(); err != nil {
+			b.Skipf("no container cluster without Docker: %v", err)
+		}
+		ctx := context.Background()
+		for b.Loop() {
+			c, err := containers.RunCluster(ctx, 3)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := c.Terminate(ctx); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
 
 // benchTB runs the cleanups of one iteration at its end, not the benchmark's.
