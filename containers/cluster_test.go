@@ -29,7 +29,7 @@ func publish(ctx context.Context, t *testing.T, js jetstream.JetStream, subj, id
 		if time.Now().After(deadline) {
 			t.Fatalf("publish %s: %v", id, err)
 		}
-		time.Sleep(100 * time.Millisecond)
+		<-time.After(100 * time.Millisecond) // the next try, within the deadline above
 	}
 }
 
@@ -161,7 +161,7 @@ func TestClusterDisconnectReconnect(t *testing.T) {
 			if time.Now().After(deadline) {
 				t.Fatalf("n1 routes %v: want %s", peers(0), what)
 			}
-			time.Sleep(100 * time.Millisecond)
+			<-time.After(100 * time.Millisecond) // look again, within the deadline above
 		}
 	}
 	waitFor("n2 and n3", func() bool { p := peers(0); return p["n2"] && p["n3"] })
