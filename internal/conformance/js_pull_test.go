@@ -185,7 +185,7 @@ func TestJSPullConsume(t *testing.T) {
 				t.Errorf("ack: %v", err)
 			}
 			got <- string(m.Data())
-		}, jetstream.PullMaxMessages(3))
+		}, jetstream.PullMaxMessages(3), jetstream.PullExpiry(time.Second)) // a stalled pull is replaced within a second, not the default 30 s
 		if err != nil {
 			t.Fatal(err)
 		}
