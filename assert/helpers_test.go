@@ -139,13 +139,15 @@ func (r *fakeRec) stop() {
 }
 
 func (r *fakeRec) Snapshot() ([]*nats.Msg, <-chan struct{}) {
+	r.mu.Lock()
+	msgs, changed := append([]*nats.Msg(nil), r.msgs...), r.changed
+	r.mu.Unlock()
+	// told once the snapshot is taken: what is published after the signal is not in it
 	select {
 	case r.snapshots <- struct{}{}:
 	default:
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]*nats.Msg(nil), r.msgs...), r.changed
+	return msgs, changed
 }
 
 func (r *fakeRec) Sync(ctx context.Context) error {
