@@ -210,7 +210,6 @@ var (
 	errDuplicateFilters    = jsErr(400, 10136, "consumer cannot have both FilterSubject and FilterSubjects specified")
 	errOverlappingFilters  = jsErr(400, 10138, "consumer subject filters cannot overlap")
 	errEmptyFilter         = jsErr(400, 10139, "consumer filter in FilterSubjects cannot be empty")
-	errFilterNotSubset     = jsErr(400, 10093, "consumer filter subject is not a valid subset of the interest subjects")
 	errMultipleFiltersAPI  = jsErr(400, 10137, "consumer with multiple subject filters cannot use subject based API")
 	errSmallHeartbeat      = jsErr(400, 10083, "consumer idle heartbeat needs to be >= 100ms")
 	errHBRequiresPush      = jsErr(400, 10088, "consumer idle heartbeat requires a push based consumer")
@@ -220,7 +219,6 @@ var (
 	errMaxPendingAckNone   = jsErr(400, 10082, "consumer requires ack policy for max ack pending")
 	errTTLDisabled         = jsErr(400, 10166, "per-message TTL is disabled")
 	errTTLInvalid          = jsErr(400, 10165, "invalid per-message TTL")
-	errWrongLastSeqConst   = jsErr(400, 10164, "wrong last sequence")
 )
 
 func errInvalidJSON(err error) *apiError {

@@ -32,8 +32,6 @@ func (t *realTimer) stop() {
 	}
 }
 
-type realTicker = realTimer
-
 // ---- pull ----
 
 // A pullRequest is one CONSUMER.MSG.NEXT request waiting for messages.
