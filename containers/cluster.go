@@ -44,12 +44,13 @@ func RunCluster(ctx context.Context, n int, opts ...Option) (*Cluster, error) {
 	if err != nil {
 		return nil, fmt.Errorf("containers: docker: %w", err)
 	}
+	removeOrphans(ctx, cli)
 	img, err := resolveImage(ctx, cli, o)
 	if err != nil {
 		cli.Close()
 		return nil, fmt.Errorf("containers: %w", err)
 	}
-	nw, err := tcnetwork.New(ctx, tcnetwork.WithLabels(map[string]string{Label: "cluster"}))
+	nw, err := tcnetwork.New(ctx, tcnetwork.WithLabels(ownerLabels("cluster")))
 	if err != nil {
 		cli.Close()
 		return nil, fmt.Errorf("containers: network: %w", err)

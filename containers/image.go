@@ -255,6 +255,7 @@ func goBuildServer(ctx context.Context, bin string) error {
 // dockerClient is a client of the Docker engine testcontainers uses (DOCKER_HOST, the
 // testcontainers configuration, the default socket).
 func dockerClient(ctx context.Context) (*client.Client, error) {
+	settleReaper()
 	c, err := testcontainers.NewDockerClientWithOpts(ctx)
 	if err != nil {
 		return nil, err

@@ -3,6 +3,7 @@
 package containers
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"syscall"
@@ -22,4 +23,10 @@ func lockFile(path string) (unlock func(), err error) {
 		syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
 		f.Close()
 	}, nil
+}
+
+// processAlive reports whether a process with ID pid runs on this host.
+func processAlive(pid int) bool {
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
 }

@@ -131,6 +131,7 @@ func (o *options) credentials() []nats.Option {
 
 // Available reports why no Docker engine answers here (within 2 seconds), or nil.
 func Available() error {
+	settleReaper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	errc := make(chan error, 1)
@@ -201,6 +202,7 @@ func Run(ctx context.Context, opts ...Option) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("containers: docker: %w", err)
 	}
+	removeOrphans(ctx, cli)
 	img, err := resolveImage(ctx, cli, o)
 	cli.Close()
 	if err != nil {
@@ -210,7 +212,7 @@ func Run(ctx context.Context, opts ...Option) (*Server, error) {
 }
 
 func run(ctx context.Context, img string, o *options) (*Server, error) {
-	labels := map[string]string{Label: "nats-server"}
+	labels := ownerLabels("nats-server")
 	for k, v := range o.labels {
 		labels[k] = v
 	}
@@ -246,10 +248,13 @@ func run(ctx context.Context, img string, o *options) (*Server, error) {
 		}))
 	}
 	ctr, err := testcontainers.Run(ctx, img, copts...)
-	if ctr == nil && err != nil {
-		if strings.Contains(err.Error(), "reaper") && os.Getenv("TESTCONTAINERS_RYUK_DISABLED") != "true" {
-			return nil, fmt.Errorf("containers: run %s: %w (testcontainers' reaper image cannot be started here: set TESTCONTAINERS_RYUK_DISABLED=true; natskit removes its containers itself)", img, err)
+	if err != nil && strings.Contains(err.Error(), "reaper") && os.Getenv(EnvRyukDisabled) != "true" {
+		if ctr != nil {
+			ctr.Terminate(context.WithoutCancel(ctx))
 		}
+		return nil, fmt.Errorf("containers: run %s: %w (testcontainers' reaper cannot be started here: set %s=true; natskit removes its containers itself)", img, err, EnvRyukDisabled)
+	}
+	if ctr == nil && err != nil {
 		return nil, fmt.Errorf("containers: run %s: %w", img, err)
 	}
 	s := &Server{opts: o, image: img, ctr: ctr}
