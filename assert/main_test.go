@@ -4,6 +4,9 @@ import (
 	"testing"
 
 	"go.uber.org/goleak"
+
+	"github.com/natskit/natskit/natstest"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+// Envs on the container backend (NATSTEST_BACKEND=container) share containers.
+func TestMain(m *testing.M) { goleak.VerifyTestMain(natstest.ReuseContainers(m)) }

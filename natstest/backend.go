@@ -32,15 +32,41 @@ type instance interface {
 	// dialOptions are the nats.Options every client connection needs (an in-process dialer).
 	dialOptions() []nats.Option
 	// interest counts the client subscriptions that would receive subject, leaving out the
-	// connections whose server-side client IDs are in skip.
-	interest(ctx context.Context, subject string, skip map[uint64]bool) (int, error)
-	// subscriptions are the subjects the client with server-side ID cid subscribes to.
-	subscriptions(cid uint64) ([]string, error)
-	// disconnect closes the server's side of the client connection with server-side ID cid, as
-	// a network failure would.
-	disconnect(cid uint64) error
+	// connections in skip.
+	interest(ctx context.Context, subject string, skip []clientID) (int, error)
+	// subscriptions are the subjects the client id subscribes to.
+	subscriptions(id clientID) ([]string, error)
+	// disconnect closes the server's side of the client connection id, as a network failure
+	// would.
+	disconnect(id clientID) error
 	// shutdown stops the server and waits until it has stopped.
 	shutdown()
+}
+
+// clientID names a client connection as a server knows it: the server's ID (nats.Conn's
+// ConnectedServerId) and the client ID it gave the connection. Single-server instances need only
+// the client ID.
+type clientID struct {
+	server string
+	cid    uint64
+}
+
+// clientOf is nc's clientID on the server it is connected to.
+func clientOf(nc *nats.Conn) (clientID, error) {
+	cid, err := nc.GetClientID()
+	if err != nil {
+		return clientID{}, err
+	}
+	return clientID{server: nc.ConnectedServerId(), cid: cid}, nil
+}
+
+// cidSet is the client IDs of ids, for a single-server instance.
+func cidSet(ids []clientID) map[uint64]bool {
+	set := make(map[uint64]bool, len(ids))
+	for _, id := range ids {
+		set[id.cid] = true
+	}
+	return set
 }
 
 // backends lists every backend in the order Each runs them.
@@ -82,11 +108,14 @@ func backendFromEnv() (Backend, error) {
 
 // Each runs body once per backend available on this machine, each as a subtest named after its
 // backend with an Env of its own built from opts. A backend that is not available here is a
-// skipped subtest that says why.
+// skipped subtest that says why. A backend that cannot give what opts ask for is left out: the
+// fake, a single server, with WithCluster(n > 1); a container with WithInProcess or
+// WithServerOptions.
 func Each(t *testing.T, body func(t *testing.T, env *Env), opts ...Option) {
 	t.Helper()
+	cluster := newConfig(opts).cluster()
 	for _, b := range backends {
-		if eachLeavesOut(b) {
+		if eachLeavesOut(b) || cluster && b == Fake || cannotRun(b, opts) {
 			continue
 		}
 		t.Run(b.String(), func(t *testing.T) {

@@ -33,11 +33,15 @@ func BenchmarkStartClose(b *testing.B) {
 			name string
 			opts []Option
 		}{"embedded/tcp-diskstore", []Option{WithBackend(Embedded), WithFileStore()}})
-	if Container.available() == nil { // a container per op: about a second
+	if Container.available() == nil { // a new container per op: about a second
 		cases = append(cases, struct {
 			name string
 			opts []Option
-		}{"container/tcp", []Option{WithBackend(Container)}})
+		}{"container/tcp", []Option{WithBackend(Container), WithoutReuse()}},
+			struct {
+				name string
+				opts []Option
+			}{"container/tcp-reused", []Option{WithBackend(Container)}}) // ReuseContainers (TestMain)
 	}
 	for _, bc := range cases {
 		b.Run(bc.name, func(b *testing.B) {

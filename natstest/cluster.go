@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -114,10 +115,15 @@ type clusterNode struct {
 // clusterSet is the servers of a cluster or super-cluster, which start, stop and are ready
 // together.
 type clusterSet struct {
-	tb       testing.TB
-	cfg      *clusterConfig
-	logs     *lineBuffer
-	clusters []*Cluster
+	tb        testing.TB // the test; for a cluster an Env made by Start owns, a noTB
+	cfg       *clusterConfig
+	logs      *lineBuffer
+	write     func(line string) // where the servers' log goes, if not to logs
+	clusters  []*Cluster
+	ownDirs   bool     // the set makes its store directories itself and close removes them
+	storeRoot string   // if set, node N's store is storeRoot/N, made if need be and left in place
+	dirs      []string // the store directories close removes
+	once      sync.Once
 
 	mu sync.Mutex // guards the nodes' srv and alive
 }
@@ -136,8 +142,14 @@ func NewCluster(tb testing.TB, n int, opts ...ClusterOption) *Cluster {
 	}
 	cfg := newClusterConfig(opts)
 	set := newClusterSet(tb, cfg)
-	ports := set.freePorts(2 * n)
-	c := set.addCluster(cfg.name, "n", n, ports, nil)
+	ports, err := set.freePorts(2 * n)
+	if err != nil {
+		tb.Fatalf("natstest: %v", err)
+	}
+	c, err := set.addCluster(cfg.name, "n", n, ports, nil)
+	if err != nil {
+		tb.Fatalf("natstest: start cluster: %v", err)
+	}
 	set.start()
 	return c
 }
@@ -157,7 +169,10 @@ func NewSuperCluster(tb testing.TB, clusters, nodesPerCluster int, opts ...Clust
 	shortenGatewaySolicitDelay()
 	cfg := newClusterConfig(opts)
 	set := newClusterSet(tb, cfg)
-	ports := set.freePorts(3 * clusters * nodesPerCluster)
+	ports, err := set.freePorts(3 * clusters * nodesPerCluster)
+	if err != nil {
+		tb.Fatalf("natstest: %v", err)
+	}
 	var gwPorts [][]int
 	for i := range clusters {
 		k := (2*clusters + i) * nodesPerCluster
@@ -184,11 +199,14 @@ func NewSuperCluster(tb testing.TB, clusters, nodesPerCluster int, opts ...Clust
 			gw.Gateways = append(gw.Gateways, &server.RemoteGatewayOpts{Name: names[j], URLs: urls})
 		}
 		k := 2 * i * nodesPerCluster
-		c := set.addCluster(names[i], names[i]+"-n", nodesPerCluster, ports[k:k+2*nodesPerCluster], func(node int, o *server.Options) {
+		c, err := set.addCluster(names[i], names[i]+"-n", nodesPerCluster, ports[k:k+2*nodesPerCluster], func(node int, o *server.Options) {
 			o.Gateway = *gw
 			o.Gateway.Gateways = slices.Clone(gw.Gateways)
 			o.Gateway.Port = gwPorts[i][node]
 		})
+		if err != nil {
+			tb.Fatalf("natstest: start super-cluster: %v", err)
+		}
 		sc.clusters = append(sc.clusters, c)
 	}
 	set.start()
@@ -212,6 +230,10 @@ func newClusterSet(tb testing.TB, cfg *clusterConfig) *clusterSet {
 }
 
 func (s *clusterSet) log(line string) {
+	if s.write != nil {
+		s.write(line)
+		return
+	}
 	s.logs.add(line)
 	if s.cfg.logOutput != nil {
 		fmt.Fprintln(s.cfg.logOutput, line)
@@ -219,8 +241,7 @@ func (s *clusterSet) log(line string) {
 }
 
 // freePorts returns n distinct free ports on 127.0.0.1.
-func (s *clusterSet) freePorts(n int) []int {
-	s.tb.Helper()
+func (s *clusterSet) freePorts(n int) ([]int, error) {
 	ports := make([]int, 0, n)
 	var ls []net.Listener
 	defer func() {
@@ -231,18 +252,17 @@ func (s *clusterSet) freePorts(n int) []int {
 	for range n {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
-			s.tb.Fatalf("natstest: find a free port: %v", err)
+			return nil, fmt.Errorf("find a free port: %w", err)
 		}
 		ls = append(ls, l)
 		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
 	}
-	return ports
+	return ports, nil
 }
 
 // addCluster configures a cluster of n nodes named prefix1…prefixN, with client ports ports[:n]
 // and route ports ports[n:2n]; mod adds what else node i needs (gateways).
-func (s *clusterSet) addCluster(name, prefix string, n int, ports []int, mod func(node int, o *server.Options)) *Cluster {
-	s.tb.Helper()
+func (s *clusterSet) addCluster(name, prefix string, n int, ports []int, mod func(node int, o *server.Options)) (*Cluster, error) {
 	c := &Cluster{set: s, name: name}
 	var routes []*url.URL
 	for i := range n {
@@ -263,8 +283,14 @@ func (s *clusterSet) addCluster(name, prefix string, n int, ports []int, mod fun
 		}
 		var store string
 		if s.cfg.jetStream {
-			store = testStoreDir(s.tb, s.cfg.fileStore)
+			var err error
+			if store, err = s.storeDir(nn); err != nil {
+				return nil, fmt.Errorf("node %s: store directory: %w", nn, err)
+			}
 			o.StoreDir = store
+			if s.storeRoot != "" {
+				store = "" // not natstest's: start never empties it
+			}
 		}
 		if mod != nil {
 			mod(i, o)
@@ -275,7 +301,31 @@ func (s *clusterSet) addCluster(name, prefix string, n int, ports []int, mod fun
 		c.nodes = append(c.nodes, &clusterNode{name: nn, opts: o, store: store, url: "nats://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[i]))})
 	}
 	s.clusters = append(s.clusters, c)
-	return c
+	return c, nil
+}
+
+// storeDir makes node's store directory: one in storeRoot, one removed at the end of the test,
+// or, when the set owns its directories, one close removes.
+func (s *clusterSet) storeDir(node string) (string, error) {
+	if s.storeRoot != "" {
+		dir := filepath.Join(s.storeRoot, node)
+		return dir, os.MkdirAll(dir, 0o750)
+	}
+	if !s.ownDirs {
+		return testStoreDir(s.tb, s.cfg.fileStore), nil
+	}
+	dir := ""
+	if !s.cfg.fileStore {
+		dir = memoryDir()
+	}
+	if dir == "" {
+		var err error
+		if dir, err = os.MkdirTemp("", "natstest-"); err != nil {
+			return "", err
+		}
+	}
+	s.dirs = append(s.dirs, dir)
+	return dir, nil
 }
 
 // A fresh meta group elects its first leader only with the votes of all its nodes (their logs
@@ -296,6 +346,14 @@ var errNoMetaLeader = errors.New("no JetStream meta leader")
 func (s *clusterSet) start() {
 	s.tb.Helper()
 	s.tb.Cleanup(s.close)
+	if err := s.run(); err != nil {
+		s.tb.Fatalf("natstest: start cluster: %v", err)
+	}
+}
+
+// run starts every node and waits until all are ready. After an error, close stops the nodes
+// that run started.
+func (s *clusterSet) run() error {
 	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.readyWait)
 	defer cancel()
 	var nodes []*clusterNode
@@ -313,7 +371,7 @@ func (s *clusterSet) start() {
 		}
 		wg.Wait()
 		if err := errors.Join(errs...); err != nil {
-			s.tb.Fatalf("natstest: start cluster: %v", err)
+			return err
 		}
 		formation := time.Duration(0)
 		if s.cfg.jetStream && attempt < startAttempts {
@@ -321,20 +379,20 @@ func (s *clusterSet) start() {
 		}
 		err := s.waitReady(ctx, formation)
 		if err == nil {
-			return
+			return nil
 		}
 		if formation == 0 || !errors.Is(err, errNoMetaLeader) || ctx.Err() != nil {
-			s.tb.Fatalf("natstest: start cluster: %v", err)
+			return err
 		}
 		s.log(fmt.Sprintf("[natstest] %v: the first JetStream meta election failed; starting the cluster again, from empty stores", err))
 		s.stopAll()
 		for _, n := range nodes {
 			if dir := n.store; dir != "" && dir == n.opts.StoreDir {
 				if err := os.RemoveAll(dir); err != nil {
-					s.tb.Fatalf("natstest: start cluster: %v", err)
+					return err
 				}
 				if err := os.MkdirAll(dir, 0o750); err != nil {
-					s.tb.Fatalf("natstest: start cluster: %v", err)
+					return err
 				}
 			}
 		}
@@ -363,17 +421,23 @@ func (s *clusterSet) startNode(ctx context.Context, n *clusterNode) error {
 	return nil
 }
 
-// close stops every server, in parallel, after the clusters' connections are closed.
+// close stops every server, in parallel, after the clusters' connections are closed, and then
+// removes the store directories the set made for itself. It is safe to call more than once.
 func (s *clusterSet) close() {
-	var conns []*nats.Conn
-	for _, c := range s.clusters {
-		c.mu.Lock()
-		conns = append(conns, c.conns...)
-		c.conns, c.conn, c.js = nil, nil, nil
-		c.mu.Unlock()
-	}
-	drainAll(conns)
-	s.stopAll()
+	s.once.Do(func() {
+		var conns []*nats.Conn
+		for _, c := range s.clusters {
+			c.mu.Lock()
+			conns = append(conns, c.conns...)
+			c.conns, c.conn, c.js = nil, nil, nil
+			c.mu.Unlock()
+		}
+		drainAll(conns)
+		s.stopAll()
+		for _, dir := range s.dirs {
+			os.RemoveAll(dir)
+		}
+	})
 }
 
 // stopAll stops every running server, in parallel.
@@ -594,11 +658,7 @@ func (c *Cluster) Conn() *nats.Conn {
 // and then opts. It fails the test if it cannot.
 func (c *Cluster) Connect(opts ...nats.Option) *nats.Conn {
 	c.set.tb.Helper()
-	all := append([]nats.Option{
-		nats.MaxReconnects(-1),
-		nats.ReconnectWait(25 * time.Millisecond),
-		nats.ReconnectJitter(10*time.Millisecond, 10*time.Millisecond),
-	}, c.set.cfg.connectOpts...)
+	all := append(clusterDialOptions(), c.set.cfg.connectOpts...)
 	return c.dial(strings.Join(c.URLs(), ","), append(all, opts...))
 }
 
@@ -645,7 +705,10 @@ func (c *Cluster) JetStream() jetstream.JetStream {
 // it goes. Stopping a stopped node does nothing.
 func (c *Cluster) StopNode(i int) {
 	c.set.tb.Helper()
-	n := c.node(i)
+	c.stopNode(c.node(i))
+}
+
+func (c *Cluster) stopNode(n *clusterNode) {
 	c.set.mu.Lock()
 	srv, alive := n.srv, n.alive
 	n.alive = false
@@ -667,14 +730,19 @@ func (c *Cluster) RestartNode(i int) {
 	if _, alive := c.set.nodeServer(n); alive {
 		c.set.tb.Fatalf("natstest: restart node %s: it is running (StopNode first)", n.name)
 	}
+	if err := c.restartNode(n); err != nil {
+		c.set.tb.Fatalf("natstest: restart node %s: %v", n.name, err)
+	}
+}
+
+// restartNode starts the stopped node n again and waits until every running node is ready.
+func (c *Cluster) restartNode(n *clusterNode) error {
 	ctx, cancel := context.WithTimeout(context.Background(), c.set.cfg.readyWait)
 	defer cancel()
 	if err := c.set.startNode(ctx, n); err != nil {
-		c.set.tb.Fatalf("natstest: restart node %s: %v", n.name, err)
+		return err
 	}
-	if err := c.set.waitReady(ctx, 0); err != nil {
-		c.set.tb.Fatalf("natstest: restart node %s: %v", n.name, err)
-	}
+	return c.set.waitReady(ctx, 0)
 }
 
 // WaitReady returns once every running node is ready, as NewCluster waits: after a node was

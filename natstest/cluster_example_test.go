@@ -2,6 +2,9 @@ package natstest_test
 
 import (
 	"context"
+	"fmt"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -57,4 +60,44 @@ func ExampleNewSuperCluster() {
 		}
 	}
 	_ = testAcrossGateway
+}
+
+// An Env on a 3-node JetStream cluster: the same Conn, JetStream and WaitForInterest as on one
+// server, and nodes to stop and start. New(t, natstest.WithCluster(3)) does the same for a test.
+func ExampleWithCluster() {
+	env, err := natstest.Start(natstest.WithCluster(3)) // embedded, unless NATSTEST_BACKEND=container
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer env.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+
+	js := env.JetStream() // its connection knows every node and reconnects to whichever is up
+	s, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "ORDERS", Subjects: []string{"orders.>"}, Replicas: 3})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	// Stop the stream leader's node (n1 is node 0); its store stays.
+	leader, _ := strconv.Atoi(strings.TrimPrefix(s.CachedInfo().Cluster.Leader, "n"))
+	env.StopNode(leader - 1)
+	// Publish until the stream has a new leader; the Msg-Id makes retries safe.
+	for {
+		pctx, pcancel := context.WithTimeout(ctx, time.Second)
+		_, err = js.Publish(pctx, "orders.new", []byte("1"), jetstream.WithMsgID("1"))
+		pcancel()
+		if err == nil || ctx.Err() != nil {
+			break
+		}
+	}
+	env.StartNode(leader - 1) // returns once the node has rejoined
+	info, err := s.Info(ctx)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println("nodes:", env.Nodes(), "messages:", info.State.Msgs)
+	// Output: nodes: 3 messages: 1
 }

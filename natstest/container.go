@@ -14,11 +14,12 @@ import (
 	"sync"
 	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/natskit/natskit/containers"
 	"github.com/natskit/natskit/fake"
-	"github.com/natskit/natskit/internal/subject"
 )
 
 // Container runs the real nats-server in a Docker container (package containers): the image of
@@ -39,25 +40,34 @@ func (containerBackend) available() error {
 	return err
 }
 
-// EnvEachContainer, set to 1, makes Each run its body on the container backend too (where Docker
-// answers). Off by default: each subtest starts a container of its own, about a second, so a
-// suite of hundreds of Each tests would take minutes. NATSTEST_BACKEND=container and
-// WithBackend(natstest.Container) need no such switch.
+// EnvEachContainer, set to 0, makes Each leave the container backend out (no subtest), as on
+// a machine without Docker it is a skipped one. Each runs its body on a container wherever
+// Docker answers; a package with many Each tests wants ReuseContainers in its TestMain, or each
+// subtest starts a container of its own (about a second).
 const EnvEachContainer = "NATSTEST_EACH_CONTAINER"
 
-// eachLeavesOut reports whether Each leaves b out although it may be available: the container
-// backend, unless NATSTEST_EACH_CONTAINER=1 or NATSTEST_BACKEND=container asks for it.
+// eachLeavesOut reports whether Each leaves b out: the container backend when
+// NATSTEST_EACH_CONTAINER=0 (unless NATSTEST_BACKEND=container asks for it).
 func eachLeavesOut(b Backend) bool {
 	if b != Container {
-		return false
-	}
-	if v := os.Getenv(EnvEachContainer); v == "1" || strings.EqualFold(v, "true") {
 		return false
 	}
 	if v, _ := os.LookupEnv(EnvBackend); strings.EqualFold(strings.TrimSpace(v), Container.String()) {
 		return false
 	}
-	return true
+	v := strings.TrimSpace(os.Getenv(EnvEachContainer))
+	return v == "0" || strings.EqualFold(v, "false")
+}
+
+// cannotRun reports whether Each leaves b out because it cannot give what opts ask for: a
+// container is reached over TCP (no WithInProcess) and is not an embedded nats-server (no
+// WithServerOptions).
+func cannotRun(b Backend, opts []Option) bool {
+	if b != Container {
+		return false
+	}
+	c := newConfig(opts)
+	return c.inProcess || c.serverOpts != nil
 }
 
 // requiredError is a backend that is not available but must be: Each fails instead of skipping.
@@ -80,24 +90,54 @@ func (containerBackend) start(c *config) (instance, error) {
 		return nil, errors.New("WithServerOptions configures an embedded nats-server: use WithConfigFile on the container backend, or WithBackend(natstest.Embedded)")
 	case c.addr != "" && !strings.HasSuffix(c.addr, ":0"):
 		return nil, errors.New("WithAddr is not supported on the container backend: the container's port is mapped to a free port of 127.0.0.1")
+	case c.configFile != "" && (len(c.users) > 0 || c.maxPayload != 0):
+		return nil, errors.New("WithConfigFile cannot be combined with WithUsers or WithMaxPayload on the container backend: put them in the file")
 	}
-	opts := []containers.Option{containers.WithJetStream(c.jetStream)}
-	var tmp string
+	var generated []byte
 	if len(c.users) > 0 || c.maxPayload != 0 {
-		if c.configFile != "" {
-			return nil, errors.New("WithConfigFile cannot be combined with WithUsers or WithMaxPayload on the container backend: put them in the file")
+		generated = containerConfig(c)
+	}
+	ci := &containerInstance{log: c.log, http: &http.Client{Timeout: DefaultTimeout}, creds: c.credentials(), jetStream: c.jetStream}
+	if len(c.users) == 0 && c.configFile == "" && !c.noReuse {
+		// With no users and no file of the test's own, natstest can put the server back as it
+		// found it, so the container may serve another Env after this one.
+		ci.key = fmt.Sprintf("jetstream=%t token=%q config=%q", c.jetStream, c.token, generated)
+	}
+	if p := takeIdle(ci.key); p != nil {
+		ci.srv, ci.logFrom = p.srv, p.logFrom
+	} else {
+		s, err := runContainer(c, generated)
+		if err != nil {
+			return nil, err
 		}
-		var err error
-		if tmp, err = os.MkdirTemp("", "natstest-container-"); err != nil {
+		ci.srv = s
+	}
+	proxy, err := newClientProxy(ci.srv.ClientURL)
+	if err != nil {
+		ci.terminate()
+		return nil, err
+	}
+	ci.proxy = proxy
+	return ci, nil
+}
+
+// runContainer starts a container configured as c asks, with generated as its configuration
+// file if it is not nil.
+func runContainer(c *config, generated []byte) (*containers.Server, error) {
+	opts := []containers.Option{containers.WithJetStream(c.jetStream)}
+	switch {
+	case generated != nil:
+		tmp, err := os.MkdirTemp("", "natstest-container-")
+		if err != nil {
 			return nil, err
 		}
 		defer os.RemoveAll(tmp) // copied into the container when it is created
 		path := filepath.Join(tmp, "nats.conf")
-		if err := os.WriteFile(path, containerConfig(c), 0o644); err != nil {
+		if err := os.WriteFile(path, generated, 0o644); err != nil {
 			return nil, err
 		}
 		opts = append(opts, containers.WithConfigFile(path))
-	} else if c.configFile != "" {
+	case c.configFile != "":
 		opts = append(opts, containers.WithConfigFile(c.configFile))
 	}
 	if c.token != "" {
@@ -105,11 +145,7 @@ func (containerBackend) start(c *config) (instance, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), max(c.readyWait, containerStartTimeout))
 	defer cancel()
-	s, err := containers.Run(ctx, opts...)
-	if err != nil {
-		return nil, err
-	}
-	return &containerInstance{srv: s, log: c.log, http: &http.Client{Timeout: DefaultTimeout}}, nil
+	return containers.Run(ctx, opts...)
 }
 
 // containerConfig is a nats-server configuration (JSON is one) with the users and limits of c.
@@ -151,28 +187,25 @@ func containerConfig(c *config) []byte {
 	return []byte(b.String())
 }
 
+// A containerInstance is an Env's server in a container. Clients reach it through a proxy of
+// natstest's, so that Env.Disconnect can cut one off.
 type containerInstance struct {
-	srv  *containers.Server
-	log  func(string)
-	http *http.Client
-	once sync.Once
+	srv       *containers.Server
+	proxy     *clientProxy
+	key       string // the configuration, for reuse; "" if the container cannot be reused
+	logFrom   int    // the length of the server's log when this Env got the container
+	log       func(string)
+	http      *http.Client
+	creds     []nats.Option
+	jetStream bool
+	once      sync.Once
 }
 
-func (ci *containerInstance) url() string                { return ci.srv.ClientURL() }
+func (ci *containerInstance) url() string                { return ci.proxy.url() }
 func (ci *containerInstance) dialOptions() []nats.Option { return nil }
 
-// connz is the part of the monitoring endpoint's /connz answer natstest reads.
-type connz struct {
-	Conns []struct {
-		Cid        uint64   `json:"cid"`
-		Subs       []string `json:"subscriptions_list"`
-		SubsDetail []struct {
-			Subject string `json:"subject"`
-		} `json:"subscriptions_list_detail"`
-	} `json:"connections"`
-}
-
-func (ci *containerInstance) connz(ctx context.Context, query url.Values) (*connz, error) {
+// connz is the server's monitoring /connz.
+func (ci *containerInstance) connz(ctx context.Context, query url.Values) (*server.Connz, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, ci.srv.MonitoringURL()+"/connz?"+query.Encode(), nil)
 	if err != nil {
 		return nil, err
@@ -185,33 +218,23 @@ func (ci *containerInstance) connz(ctx context.Context, query url.Values) (*conn
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("monitoring /connz: %s", resp.Status)
 	}
-	var cz connz
+	var cz server.Connz
 	if err := json.NewDecoder(resp.Body).Decode(&cz); err != nil {
 		return nil, fmt.Errorf("monitoring /connz: %w", err)
 	}
 	return &cz, nil
 }
 
-func (ci *containerInstance) interest(ctx context.Context, subj string, skip map[uint64]bool) (int, error) {
+func (ci *containerInstance) interest(ctx context.Context, subj string, skip []clientID) (int, error) {
 	cz, err := ci.connz(ctx, url.Values{"subs": {"detail"}, "limit": {strconv.Itoa(1 << 30)}})
 	if err != nil {
 		return 0, err
 	}
-	n := 0
-	for _, c := range cz.Conns {
-		if skip[c.Cid] {
-			continue
-		}
-		for _, sd := range c.SubsDetail {
-			if subject.Matches(sd.Subject, subj) {
-				n++
-			}
-		}
-	}
-	return n, nil
+	return connzCount(cz, subj, cidSet(skip)), nil
 }
 
-func (ci *containerInstance) subscriptions(cid uint64) ([]string, error) {
+func (ci *containerInstance) subscriptions(id clientID) ([]string, error) {
+	cid := id.cid
 	ctx, cancel := context.WithTimeout(context.Background(), DefaultTimeout)
 	defer cancel()
 	cz, err := ci.connz(ctx, url.Values{"cid": {strconv.FormatUint(cid, 10)}, "subs": {"1"}})
@@ -225,25 +248,179 @@ func (ci *containerInstance) subscriptions(cid uint64) ([]string, error) {
 	return out, nil
 }
 
-func (ci *containerInstance) disconnect(uint64) error {
-	return errors.New("not supported on the container backend: nats-server has no way to close one client's connection from its monitoring port")
-}
+func (ci *containerInstance) disconnect(id clientID) error { return ci.proxy.disconnect(id.cid) }
 
-// shutdown hands the server's log to the Env, then removes the container.
+// shutdown cuts every client off and hands the server's log to the Env; then, with
+// ReuseContainers on, it puts the server back as it found it (no connections, no streams) for
+// the next Env with the same configuration, or else removes the container.
 func (ci *containerInstance) shutdown() {
 	ci.once.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		if ci.log != nil {
-			if logs, err := ci.srv.Logs(ctx); err == nil {
-				for line := range strings.Lines(logs) {
+		ci.proxy.close()
+		logs, err := ci.srv.Logs(ctx)
+		if err == nil && ci.log != nil {
+			// A reused container's log starts before this Env: all of it is handed over, with
+			// a line where this Env's part begins.
+			for line := range strings.Lines(logs[:min(ci.logFrom, len(logs))]) {
+				ci.log(strings.TrimRight(line, "\r\n"))
+			}
+			if ci.logFrom > 0 {
+				ci.log("[natstest] the lines above were logged before this Env took the container")
+			}
+			if ci.logFrom < len(logs) {
+				for line := range strings.Lines(logs[ci.logFrom:]) {
 					ci.log(strings.TrimRight(line, "\r\n"))
 				}
 			}
 		}
-		ci.srv.Terminate(ctx)
-		ci.http.CloseIdleConnections()
+		if err == nil && ci.key != "" && reusing() && ci.reset(ctx) == nil &&
+			putIdle(ci.key, &idleContainer{srv: ci.srv, logFrom: len(logs)}) {
+			ci.http.CloseIdleConnections()
+			return
+		}
+		ci.terminate()
 	})
+}
+
+func (ci *containerInstance) terminate() {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	ci.srv.Terminate(ctx)
+	ci.http.CloseIdleConnections()
+}
+
+// reset deletes every stream (and so every consumer, Key-Value bucket and object store) and
+// waits until the server has no client connection left.
+func (ci *containerInstance) reset(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, DefaultTimeout)
+	defer cancel()
+	opts := append([]nats.Option{nats.Name("natstest-reset"), nats.NoReconnect()}, ci.creds...)
+	nc, err := nats.Connect(ci.srv.ClientURL(), opts...)
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	if ci.jetStream {
+		js, err := jetstream.New(nc)
+		if err != nil {
+			return err
+		}
+		names := js.StreamNames(ctx)
+		var all []string
+		for name := range names.Name() {
+			all = append(all, name)
+		}
+		if err := names.Err(); err != nil {
+			return fmt.Errorf("list streams: %w", err)
+		}
+		for _, name := range all {
+			if err := js.DeleteStream(ctx, name); err != nil && !errors.Is(err, jetstream.ErrStreamNotFound) {
+				return fmt.Errorf("delete stream %q: %w", name, err)
+			}
+		}
+	}
+	nc.Close()
+	return poll(ctx, func() (bool, error) {
+		cz, err := ci.connz(ctx, url.Values{"limit": {"1"}})
+		if err != nil {
+			return false, err
+		}
+		return cz.NumConns == 0, nil
+	})
+}
+
+// An M runs a package's tests: *testing.M is one.
+type M interface{ Run() int }
+
+// ReuseContainers returns m with container reuse on while it runs, for a TestMain:
+//
+//	func TestMain(m *testing.M) { os.Exit(natstest.ReuseContainers(m).Run()) }
+//
+// or, with goleak, goleak.VerifyTestMain(natstest.ReuseContainers(m)). An Env on the container
+// backend then takes a container of the same configuration left by an earlier Env, if there is
+// one, instead of starting one (about a second each): when an Env closes, its clients are cut
+// off, every stream is deleted, and the container waits for the next Env. Envs with WithUsers
+// or WithConfigFile always get a container of their own. When m.Run returns, every container
+// kept is removed. Without ReuseContainers, each Env's container is removed when it closes.
+func ReuseContainers(m M) M { return reuseM{m} }
+
+type reuseM struct{ m M }
+
+func (r reuseM) Run() int {
+	pool.mu.Lock()
+	pool.on++
+	pool.mu.Unlock()
+	defer func() {
+		pool.mu.Lock()
+		pool.on--
+		var idle []*idleContainer
+		if pool.on == 0 {
+			for _, l := range pool.idle {
+				idle = append(idle, l...)
+			}
+			pool.idle = nil
+		}
+		pool.mu.Unlock()
+		var wg sync.WaitGroup
+		for _, p := range idle {
+			wg.Go(func() {
+				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+				defer cancel()
+				p.srv.Terminate(ctx)
+			})
+		}
+		wg.Wait()
+	}()
+	return r.m.Run()
+}
+
+// pool is the containers kept for reuse, by configuration, while ReuseContainers runs.
+var pool struct {
+	mu   sync.Mutex
+	on   int
+	idle map[string][]*idleContainer
+}
+
+type idleContainer struct {
+	srv     *containers.Server
+	logFrom int
+}
+
+func reusing() bool {
+	pool.mu.Lock()
+	defer pool.mu.Unlock()
+	return pool.on > 0
+}
+
+// takeIdle takes a kept container of configuration key, or returns nil.
+func takeIdle(key string) *idleContainer {
+	if key == "" {
+		return nil
+	}
+	pool.mu.Lock()
+	defer pool.mu.Unlock()
+	l := pool.idle[key]
+	if len(l) == 0 {
+		return nil
+	}
+	p := l[len(l)-1]
+	pool.idle[key] = l[:len(l)-1]
+	return p
+}
+
+// putIdle keeps p for reuse, and reports whether it did (not once ReuseContainers has returned).
+func putIdle(key string, p *idleContainer) bool {
+	pool.mu.Lock()
+	defer pool.mu.Unlock()
+	if pool.on == 0 {
+		return false
+	}
+	if pool.idle == nil {
+		pool.idle = map[string][]*idleContainer{}
+	}
+	pool.idle[key] = append(pool.idle[key], p)
+	return true
 }
 
 // ContainerServer is the container under the Env, or nil on another backend: for its logs, its

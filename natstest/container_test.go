@@ -72,8 +72,106 @@ func TestContainerBackend(t *testing.T) {
 	if _, err := env.JetStream().Publish(ctx, "s.1", nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := env.Disconnect(env.Conn()); err == nil || !strings.Contains(err.Error(), "not supported") {
-		t.Fatalf("Disconnect = %v, want not supported", err)
+	// Disconnect cuts the client off at natstest's proxy; it reconnects with a new client ID.
+	nc := env.Conn()
+	before, _ := nc.GetClientID()
+	reconnected := nc.StatusChanged(nats.CONNECTED)
+	defer nc.RemoveStatusListener(reconnected)
+	if err := env.Disconnect(nc); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-reconnected:
+	case <-ctx.Done():
+		t.Fatal("no reconnect after Disconnect")
+	}
+	if after, _ := nc.GetClientID(); after == before || nc.Reconnects != 1 {
+		t.Fatalf("client ID %d -> %d, %d reconnects", before, after, nc.Reconnects)
+	}
+	if _, err := env.JetStream().Publish(ctx, "s.2", nil); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// With ReuseContainers (this package's TestMain), an Env takes the container an earlier Env of
+// the same configuration left, put back as it was: no stream, no connection.
+func TestContainerReuse(t *testing.T) {
+	requireContainer(t)
+	if !reusing() {
+		t.Fatal("TestMain does not run the tests under ReuseContainers")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	opts := []Option{WithBackend(Container), WithToken("reuse")}
+	first := New(t, opts...)
+	id := first.ContainerServer().ContainerID()
+	js := first.JetStream()
+	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "LEFT", Subjects: []string{"left.>"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: "kv"}); err != nil {
+		t.Fatal(err)
+	}
+	stray := first.Connect()
+	if _, err := stray.SubscribeSync("left.>"); err != nil {
+		t.Fatal(err)
+	}
+	first.Close()
+
+	second := New(t, opts...)
+	if got := second.ContainerServer().ContainerID(); got != id {
+		t.Fatalf("the second Env got container %.12s, want the first's %.12s", got, id)
+	}
+	names := second.JetStream().StreamNames(ctx)
+	var left []string
+	for n := range names.Name() {
+		left = append(left, n)
+	}
+	if err := names.Err(); err != nil || len(left) != 0 {
+		t.Fatalf("streams left from the first Env: %v, %v", left, err)
+	}
+	if n, err := second.srv.interest(ctx, "left.x", nil); err != nil || n != 0 {
+		t.Fatalf("interest left from the first Env: %d, %v", n, err)
+	}
+	ci := second.srv.(*containerInstance)
+	if cz, err := ci.connz(ctx, nil); err != nil || cz.NumConns != 1 {
+		t.Fatalf("connections on the reused server: %+v, %v; want only the second Env's", cz, err)
+	}
+
+	// Another configuration, or one with users, gets a container of its own.
+	other := New(t, WithBackend(Container), WithToken("other"))
+	if other.ContainerServer().ContainerID() == id {
+		t.Fatal("an Env with another token got the same container")
+	}
+	second.Close()
+	users := New(t, WithBackend(Container), WithToken("reuse"), WithUsers(fake.User{Name: "u", Password: "p"}))
+	if users.ContainerServer().ContainerID() == id {
+		t.Fatal("an Env with users got a reused container")
+	}
+	own := New(t, WithBackend(Container), WithToken("reuse"), WithoutReuse())
+	if own.ContainerServer().ContainerID() == id {
+		t.Fatal("an Env WithoutReuse got a reused container")
+	}
+	if third := New(t, opts...); third.ContainerServer().ContainerID() != id {
+		t.Fatal("the kept container was not handed to the next Env")
+	}
+}
+
+// A container whose server the test stopped and did not start again is not reused.
+func TestContainerNotReusedWhenStopped(t *testing.T) {
+	requireContainer(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	opts := []Option{WithBackend(Container), WithToken("stopped")}
+	first := New(t, opts...)
+	id := first.ContainerServer().ContainerID()
+	if err := first.ContainerServer().Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	first.Close()
+	second := New(t, opts...)
+	if second.ContainerServer().ContainerID() == id {
+		t.Fatal("a stopped container was handed to the next Env")
 	}
 }
 

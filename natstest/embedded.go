@@ -144,11 +144,23 @@ func (e *embedded) dialOptions() []nats.Option {
 	return nil
 }
 
-func (e *embedded) interest(_ context.Context, subj string, skip map[uint64]bool) (int, error) {
-	cz, err := e.srv.Connz(&server.ConnzOptions{SubscriptionsDetail: true, Limit: 1 << 30})
+func (e *embedded) interest(_ context.Context, subj string, skip []clientID) (int, error) {
+	return connzInterest(e.srv, subj, cidSet(skip))
+}
+
+// connzInterest counts the client subscriptions of srv that would receive subj, leaving out the
+// client IDs in skip.
+func connzInterest(srv *server.Server, subj string, skip map[uint64]bool) (int, error) {
+	cz, err := srv.Connz(&server.ConnzOptions{SubscriptionsDetail: true, Limit: 1 << 30})
 	if err != nil {
 		return 0, err
 	}
+	return connzCount(cz, subj, skip), nil
+}
+
+// connzCount counts the subscriptions in cz (a /connz with subscription details) that would
+// receive subj, leaving out the client IDs in skip.
+func connzCount(cz *server.Connz, subj string, skip map[uint64]bool) int {
 	n := 0
 	for _, ci := range cz.Conns {
 		if skip[ci.Cid] {
@@ -160,11 +172,16 @@ func (e *embedded) interest(_ context.Context, subj string, skip map[uint64]bool
 			}
 		}
 	}
-	return n, nil
+	return n
 }
 
-func (e *embedded) subscriptions(cid uint64) ([]string, error) {
-	cz, err := e.srv.Connz(&server.ConnzOptions{CID: cid, Subscriptions: true})
+func (e *embedded) subscriptions(id clientID) ([]string, error) {
+	return connzSubscriptions(e.srv, id.cid)
+}
+
+// connzSubscriptions are the subjects srv's client cid subscribes to.
+func connzSubscriptions(srv *server.Server, cid uint64) ([]string, error) {
+	cz, err := srv.Connz(&server.ConnzOptions{CID: cid, Subscriptions: true})
 	if err != nil {
 		return nil, err
 	}
@@ -175,7 +192,7 @@ func (e *embedded) subscriptions(cid uint64) ([]string, error) {
 	return out, nil
 }
 
-func (e *embedded) disconnect(cid uint64) error { return e.srv.DisconnectClientByID(cid) }
+func (e *embedded) disconnect(id clientID) error { return e.srv.DisconnectClientByID(id.cid) }
 
 func (e *embedded) shutdown() {
 	e.once.Do(func() {

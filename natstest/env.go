@@ -49,7 +49,8 @@ func New(tb testing.TB, opts ...Option) *Env {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	if c.storeDir == "" && needsStore(b) {
+	c.tb = tb
+	if c.storeDir == "" && needsStore(b) && !c.cluster() {
 		c.storeDir = testStoreDir(tb, c.fileStore)
 	}
 	logs := &lineBuffer{max: 5000}
@@ -64,9 +65,9 @@ func New(tb testing.TB, opts ...Option) *Env {
 			tb.Logf("natstest: %s server log:\n%s", b, logs)
 		}
 	})
-	srv, err := b.start(c)
+	srv, err := c.start(b)
 	if err != nil {
-		tb.Fatalf("natstest: start %s server: %v", b, err)
+		tb.Fatalf("natstest: start %s %s: %v", b, c.what(), err)
 	}
 	e := &Env{tb: tb, backend: b, cfg: c, srv: srv}
 	tb.Cleanup(e.Close)
@@ -89,7 +90,7 @@ func Start(opts ...Option) (*Env, error) {
 		return nil, err
 	}
 	var tmp string
-	if c.storeDir == "" && needsStore(b) {
+	if c.storeDir == "" && needsStore(b) && !c.cluster() {
 		if tmp = memoryDir(); tmp == "" {
 			if tmp, err = os.MkdirTemp("", "natstest-"); err != nil {
 				return nil, fmt.Errorf("natstest: store directory: %w", err)
@@ -105,10 +106,10 @@ func Start(opts ...Option) (*Env, error) {
 	if c.logOutput != nil {
 		c.log = func(line string) { fmt.Fprintln(c.logOutput, line) }
 	}
-	srv, err := b.start(c)
+	srv, err := c.start(b)
 	if err != nil {
 		removeTmp()
-		return nil, fmt.Errorf("natstest: start %s server: %w", b, err)
+		return nil, fmt.Errorf("natstest: start %s %s: %w", b, c.what(), err)
 	}
 	return &Env{backend: b, cfg: c, srv: srv, closers: []func(){removeTmp}}, nil
 }
@@ -120,7 +121,8 @@ func needsStore(b Backend) bool {
 }
 
 // pickBackend is the backend WithBackend names, else NATSTEST_BACKEND, else DefaultBackend,
-// if it is available here.
+// if it is available here. A cluster the fake would run runs embedded, unless WithBackend asks
+// for the fake, which is an error.
 func (c *config) pickBackend() (Backend, error) {
 	b := c.backend
 	if b == nil {
@@ -128,6 +130,12 @@ func (c *config) pickBackend() (Backend, error) {
 		if b, err = backendFromEnv(); err != nil {
 			return nil, err
 		}
+		if b == Fake && c.cluster() {
+			b = Embedded
+		}
+	}
+	if err := c.checkCluster(b); err != nil {
+		return nil, err
 	}
 	if err := b.available(); err != nil {
 		return nil, fmt.Errorf("natstest: backend %s is not available here: %w", b, err)
@@ -160,7 +168,8 @@ func testStoreDir(tb testing.TB, onDisk bool) string {
 // Backend is the backend the environment runs on.
 func (e *Env) Backend() Backend { return e.backend }
 
-// URL is the server's client URL (nats://127.0.0.1:PORT), or "" for an in-process server.
+// URL is the server's client URL (nats://127.0.0.1:PORT), or "" for an in-process server. On a
+// cluster it is every node's URL, node 0 first, joined with commas, as nats.Connect takes them.
 func (e *Env) URL() string { return e.srv.url() }
 
 // Conn is the environment's connection, opened by New (or on first use in an Env made by Start).
@@ -238,12 +247,12 @@ func (e *Env) dial(opts []nats.Option) (*nats.Conn, error) {
 // Disconnect cuts nc off at the server, as a network failure would: nc sees the connection
 // drop and, unless its options forbid it, reconnects. For tests of reconnect handling.
 func (e *Env) Disconnect(nc *nats.Conn) error {
-	cid, err := nc.GetClientID()
+	id, err := clientOf(nc)
 	if err != nil {
 		return fmt.Errorf("natstest: disconnect: %w", err)
 	}
-	if err := e.srv.disconnect(cid); err != nil {
-		return fmt.Errorf("natstest: disconnect client %d: %w", cid, err)
+	if err := e.srv.disconnect(id); err != nil {
+		return fmt.Errorf("natstest: disconnect client %d: %w", id.cid, err)
 	}
 	return nil
 }
@@ -274,11 +283,11 @@ func (e *Env) WaitForInterest(ctx context.Context, subj string, n int) error {
 	start := time.Now()
 	var have int
 	err := poll(ctx, func() (bool, error) {
-		skip := map[uint64]bool{}
+		var skip []clientID
 		e.mu.Lock()
 		if e.recConn != nil {
-			if id, err := e.recConn.GetClientID(); err == nil {
-				skip[id] = true
+			if id, err := clientOf(e.recConn); err == nil {
+				skip = append(skip, id)
 			}
 		}
 		e.mu.Unlock()
@@ -373,14 +382,14 @@ func (e *Env) hasOwnSubscriptions(nc *nats.Conn) bool {
 	if nc.NumSubscriptions() == 0 {
 		return false
 	}
-	cid, err := nc.GetClientID()
+	id, err := clientOf(nc)
 	if err != nil {
 		return true
 	}
 	if err := nc.FlushTimeout(DefaultTimeout); err != nil { // the server has seen every SUB
 		return true
 	}
-	subs, err := e.srv.subscriptions(cid)
+	subs, err := e.srv.subscriptions(id)
 	if err != nil {
 		return true
 	}

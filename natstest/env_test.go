@@ -490,11 +490,11 @@ func TestStartErrors(t *testing.T) {
 		want   string
 		reason string
 	}{
-		{[]Option{WithAddr("127.0.0.1:notaport")}, `natstest: start fake server: address "127.0.0.1:notaport": invalid port "notaport"`, "bad port"},
+		{[]Option{WithBackend(Fake), WithAddr("127.0.0.1:notaport")}, `natstest: start fake server: address "127.0.0.1:notaport": invalid port "notaport"`, "bad port"},
 		{[]Option{WithBackend(Embedded), WithAddr("127.0.0.1:notaport")}, `natstest: start embedded server: address "127.0.0.1:notaport": invalid port "notaport"`, "bad port, embedded"},
 		{[]Option{WithBackend(Embedded), WithConfigFile("/nonexistent/natstest.conf")}, "natstest: start embedded server: config file:", "missing config file"},
-		{[]Option{WithConfigFile("/nonexistent/natstest.conf")}, "natstest: start fake server: WithConfigFile configures nats-server: add WithBackend(natstest.Embedded)", "config file on the fake"},
-		{[]Option{WithServerOptions(&server.Options{})}, "natstest: start fake server: WithServerOptions configures nats-server: add WithBackend(natstest.Embedded)", "server options on the fake"},
+		{[]Option{WithBackend(Fake), WithConfigFile("/nonexistent/natstest.conf")}, "natstest: start fake server: WithConfigFile configures nats-server: add WithBackend(natstest.Embedded)", "config file on the fake"},
+		{[]Option{WithBackend(Fake), WithServerOptions(&server.Options{})}, "natstest: start fake server: WithServerOptions configures nats-server: add WithBackend(natstest.Embedded)", "server options on the fake"},
 	} {
 		env, err := Start(tc.opts...)
 		if err == nil {

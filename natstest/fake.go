@@ -66,17 +66,17 @@ func (f *fakeInstance) dialOptions() []nats.Option {
 	return nil
 }
 
-func (f *fakeInstance) interest(_ context.Context, subj string, skip map[uint64]bool) (int, error) {
+func (f *fakeInstance) interest(_ context.Context, subj string, skip []clientID) (int, error) {
 	ids := make([]uint64, 0, len(skip))
-	for id := range skip {
-		ids = append(ids, id)
+	for _, id := range skip {
+		ids = append(ids, id.cid)
 	}
 	return f.srv.Interest(subj, ids...), nil
 }
 
-func (f *fakeInstance) subscriptions(cid uint64) ([]string, error) {
+func (f *fakeInstance) subscriptions(id clientID) ([]string, error) {
 	for _, c := range f.srv.Clients() {
-		if c.ID == cid {
+		if c.ID == id.cid {
 			out := make([]string, len(c.Subscriptions))
 			for i, sub := range c.Subscriptions {
 				out[i] = sub.Subject
@@ -87,7 +87,7 @@ func (f *fakeInstance) subscriptions(cid uint64) ([]string, error) {
 	return nil, nil
 }
 
-func (f *fakeInstance) disconnect(cid uint64) error { return f.srv.DisconnectClient(cid) }
+func (f *fakeInstance) disconnect(id clientID) error { return f.srv.DisconnectClient(id.cid) }
 
 func (f *fakeInstance) shutdown() { f.srv.Close() }
 

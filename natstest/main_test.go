@@ -10,5 +10,5 @@ import (
 // goroutine that reads its status channel after the publisher has already dropped it; it then
 // waits on a nil channel forever. It is the client's, and only a fast server makes it likely.
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m, goleak.IgnoreTopFunction("github.com/nats-io/nats.go/jetstream.(*jetStream).resetPendingAcksOnReconnect"))
+	goleak.VerifyTestMain(ReuseContainers(m), goleak.IgnoreTopFunction("github.com/nats-io/nats.go/jetstream.(*jetStream).resetPendingAcksOnReconnect"))
 }

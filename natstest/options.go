@@ -3,6 +3,7 @@ package natstest
 import (
 	"fmt"
 	"io"
+	"testing"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -30,9 +31,13 @@ type config struct {
 	token       string
 	maxPayload  int32
 	fakeOpts    []fake.Option
+	noReuse     bool
+	nodes       int  // 0 or 1: a single server
+	nodesGiven  bool // WithCluster was given
 
 	// set by New and Serve, not by options
 	log func(line string)
+	tb  testing.TB // the test New runs for; nil in Start
 }
 
 func newConfig(opts []Option) *config {
@@ -55,6 +60,14 @@ func WithFileStore() Option { return func(c *config) { c.fileStore = true } }
 
 // WithStoreDir keeps JetStream's store in dir, which natstest neither creates nor removes.
 func WithStoreDir(dir string) Option { return func(c *config) { c.storeDir = dir; c.fileStore = true } }
+
+// WithCluster runs the environment on an n-node cluster of real servers, routed to one another,
+// with JetStream clustered (unless WithJetStream(false)): on the embedded backend, or in
+// containers. The fake is one server, so when no WithBackend picks it the cluster runs embedded;
+// WithBackend(natstest.Fake) with a cluster is an error. The Env's connections know every node
+// and reconnect, without end, to whichever is up. WithCluster(1), like no WithCluster, is a
+// single server. See Env.StopNode and Env.StartNode.
+func WithCluster(n int) Option { return func(c *config) { c.nodes, c.nodesGiven = n, true } }
 
 // WithInProcess serves clients through in-memory pipes (nats.InProcessServer) and opens no port;
 // Env.URL is then "".
@@ -119,3 +132,8 @@ func WithFakeOptions(opts ...fake.Option) Option {
 
 // fmtLine formats a log line.
 func fmtLine(format string, args ...any) string { return fmt.Sprintf(format, args...) }
+
+// WithoutReuse gives the Env a container of its own, removed when the Env closes, even where
+// ReuseContainers lets Envs share them: for a test that reads what a reset cannot put back (the
+// server's counters in /varz, its log from the start). Other backends ignore it.
+func WithoutReuse() Option { return func(c *config) { c.noReuse = true } }
