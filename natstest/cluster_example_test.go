@@ -81,7 +81,15 @@ func ExampleWithCluster() {
 		return
 	}
 	// Stop the stream leader's node (n1 is node 0); its store stays.
-	leader, _ := strconv.Atoi(strings.TrimPrefix(s.CachedInfo().Cluster.Leader, "n"))
+	info, err := s.Info(ctx)
+	for err == nil && info.Cluster.Leader == "" { // the stream's replicas are still electing
+		info, err = s.Info(ctx)
+	}
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	leader, _ := strconv.Atoi(strings.TrimPrefix(info.Cluster.Leader, "n"))
 	env.StopNode(leader - 1)
 	// Publish until the stream has a new leader; the Msg-Id makes retries safe.
 	for {
@@ -92,8 +100,12 @@ func ExampleWithCluster() {
 			break
 		}
 	}
+	if err != nil {
+		fmt.Println("publish:", err)
+		return
+	}
 	env.StartNode(leader - 1) // returns once the node has rejoined
-	info, err := s.Info(ctx)
+	info, err = s.Info(ctx)
 	if err != nil {
 		fmt.Println(err)
 		return
