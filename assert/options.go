@@ -21,6 +21,9 @@ type options struct {
 	hasWithin bool
 	cmpOpts   []cmp.Option
 	headers   []header
+	members   []string
+	tolerance float64
+	even      bool
 }
 
 type header struct{ key, value string }

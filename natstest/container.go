@@ -112,7 +112,7 @@ func (containerBackend) start(c *config) (instance, error) {
 		}
 		ci.srv = s
 	}
-	proxy, err := newClientProxy(ci.srv.ClientURL)
+	proxy, err := newClientProxy(ci.srv.ClientURL, c.proxy)
 	if err != nil {
 		ci.terminate()
 		return nil, err

@@ -64,8 +64,18 @@ func (c *config) checkCluster(b Backend) error {
 
 // start starts the server, or the cluster, the configuration asks for on b.
 func (c *config) start(b Backend) (instance, error) {
+	if c.proxy && c.cluster() {
+		return nil, errors.New("WithProxy is not supported on a cluster")
+	}
+	if c.proxy && c.inProcess {
+		return nil, errors.New("WithProxy needs TCP: it cannot be combined with WithInProcess")
+	}
 	if !c.cluster() {
-		return b.start(c)
+		srv, err := b.start(c)
+		if err != nil || !c.proxy || b == Container { // a container's proxy is its own
+			return srv, err
+		}
+		return newProxiedInstance(srv)
 	}
 	switch b {
 	case Embedded:

@@ -94,7 +94,7 @@ func (f *fakeInstance) shutdown() { f.srv.Close() }
 // Server is the fake server under the Env, or nil on another backend: for its state, faults and
 // direct publishes.
 func (e *Env) Server() *fake.Server {
-	if f, ok := e.srv.(*fakeInstance); ok {
+	if f, ok := e.server().(*fakeInstance); ok {
 		return f.srv
 	}
 	return nil
@@ -106,7 +106,7 @@ func (e *Env) Server() *fake.Server {
 // A real server's clock cannot be moved: on the embedded and container backends FastForward
 // waits d of real time, so the same test passes there too, only slower.
 func (e *Env) FastForward(d time.Duration) {
-	if f, ok := e.srv.(*fakeInstance); ok {
+	if f, ok := e.server().(*fakeInstance); ok {
 		f.srv.FastForward(d)
 		return
 	}

@@ -32,6 +32,7 @@ type config struct {
 	maxPayload  int32
 	fakeOpts    []fake.Option
 	noReuse     bool
+	proxy       bool
 	nodes       int  // 0 or 1: a single server
 	nodesGiven  bool // WithCluster was given
 
@@ -137,3 +138,9 @@ func fmtLine(format string, args ...any) string { return fmt.Sprintf(format, arg
 // ReuseContainers lets Envs share them: for a test that reads what a reset cannot put back (the
 // server's counters in /varz, its log from the start). Other backends ignore it.
 func WithoutReuse() Option { return func(c *config) { c.noReuse = true } }
+
+// WithProxy routes every connection of the Env through a proxy of natstest's on 127.0.0.1 that
+// reads the protocol both ways, so that the Env knows which message reached which connection and
+// subscription (Env.Delivered, for assert.QueueGroup), on every backend. It needs TCP: not with
+// WithInProcess, nor on a cluster.
+func WithProxy() Option { return func(c *config) { c.proxy = true } }

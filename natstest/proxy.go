@@ -3,14 +3,21 @@ package natstest
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/natskit/natskit/assert"
+	"github.com/natskit/natskit/internal/wire"
 )
 
 // A clientProxy stands between clients and a server it cannot tell to close a connection (a
@@ -20,6 +27,7 @@ import (
 type clientProxy struct {
 	ln     net.Listener
 	target func() string // the server's host:port now; it may move when the server restarts
+	log    *deliveryLog  // nil unless the proxy reads frames (WithProxy)
 
 	mu     sync.Mutex
 	byCID  map[uint64]*proxied
@@ -32,22 +40,43 @@ type clientProxy struct {
 type proxied struct {
 	client, server net.Conn
 	once           sync.Once
+
+	mu        sync.Mutex
+	name      string            // from CONNECT
+	cid       uint64            // from INFO
+	subs      map[string]subRef // by SID, from SUB
+	connected bool              // CONNECT has gone through
+	closed    chan struct{}     // closed with the connection
+
+	// wmu serialises writes to the server, so that pings lists the PINGs in the order the
+	// server answers them: nil for the client's own, a channel for one the proxy sent (Sync).
+	wmu   sync.Mutex
+	pings []chan struct{}
 }
+
+type subRef struct{ subject, queue string }
 
 func (p *proxied) close() {
 	p.once.Do(func() {
 		p.client.Close()
 		p.server.Close()
+		if p.closed != nil {
+			close(p.closed)
+		}
 	})
 }
 
-// newClientProxy starts a proxy to the server whose client URL target returns.
-func newClientProxy(target func() string) (*clientProxy, error) {
+// newClientProxy starts a proxy to the server whose client URL target returns. With record, it
+// reads the protocol both ways and logs every message delivered to a client.
+func newClientProxy(target func() string, record bool) (*clientProxy, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
 	p := &clientProxy{ln: ln, target: target, byCID: map[uint64]*proxied{}, open: map[*proxied]struct{}{}}
+	if record {
+		p.log = newDeliveryLog()
+	}
 	p.wg.Go(p.accept)
 	return p, nil
 }
@@ -76,7 +105,7 @@ func (p *clientProxy) serve(client net.Conn) {
 		client.Close()
 		return
 	}
-	pc := &proxied{client: client, server: server}
+	pc := &proxied{client: client, server: server, closed: make(chan struct{})}
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
@@ -97,6 +126,10 @@ func (p *clientProxy) serve(client net.Conn) {
 		p.mu.Unlock()
 	}()
 
+	if p.log != nil {
+		p.pumpFrames(pc)
+		return
+	}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -110,9 +143,7 @@ func (p *clientProxy) serve(client net.Conn) {
 	server.SetReadDeadline(time.Time{})
 	if err == nil {
 		if cid, ok := infoClientID(line); ok {
-			p.mu.Lock()
-			p.byCID[cid] = pc
-			p.mu.Unlock()
+			p.register(cid, pc)
 		}
 		_, err = client.Write(line)
 	}
@@ -121,6 +152,231 @@ func (p *clientProxy) serve(client net.Conn) {
 	}
 	pc.close()
 	<-done
+}
+
+func (p *clientProxy) register(cid uint64, pc *proxied) {
+	p.mu.Lock()
+	p.byCID[cid] = pc
+	p.mu.Unlock()
+	pc.mu.Lock()
+	pc.cid = cid
+	pc.mu.Unlock()
+}
+
+// maxFrame bounds a frame the proxy reads: nats-server's largest max_payload, and headroom.
+const maxFrame = 64<<20 + 1<<16
+
+// pumpFrames forwards pc frame by frame both ways, learning its name, client ID and
+// subscriptions, and logging every message the server delivers to it. A frame it cannot parse
+// ends the reading that way: the rest is forwarded as it comes.
+func (p *clientProxy) pumpFrames(pc *proxied) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		pump(pc.client, pc.writeServer, func(f *wire.Frame) bool {
+			switch f.Op {
+			case wire.OpConnect:
+				var c struct {
+					Name string `json:"name"`
+				}
+				json.Unmarshal(f.Arg, &c)
+				pc.mu.Lock()
+				pc.name, pc.connected = c.Name, true
+				pc.mu.Unlock()
+			case wire.OpSub:
+				pc.mu.Lock()
+				if pc.subs == nil {
+					pc.subs = map[string]subRef{}
+				}
+				pc.subs[f.SID] = subRef{f.Subject, f.Queue}
+				pc.mu.Unlock()
+			}
+			return true
+		})
+		pc.close()
+	}()
+	pump(pc.server, func(f *wire.Frame) error {
+		_, err := pc.client.Write(f.Raw)
+		return err
+	}, func(f *wire.Frame) bool {
+		switch f.Op {
+		case wire.OpInfo:
+			if cid, ok := infoClientID(append([]byte("INFO "), f.Arg...)); ok {
+				p.register(cid, pc)
+			}
+		case wire.OpMsg, wire.OpHMsg:
+			p.log.add(pc.delivery(f))
+		case wire.OpPong:
+			pc.wmu.Lock()
+			var mine chan struct{}
+			if len(pc.pings) > 0 {
+				mine, pc.pings = pc.pings[0], pc.pings[1:]
+			}
+			pc.wmu.Unlock()
+			if mine != nil { // the answer to the proxy's PING: the client never asked
+				close(mine)
+				return false
+			}
+		}
+		return true
+	})
+	pc.close()
+	<-done
+}
+
+// writeServer forwards a client's frame to the server, noting a PING's place among the proxy's.
+func (pc *proxied) writeServer(f *wire.Frame) error {
+	pc.wmu.Lock()
+	defer pc.wmu.Unlock()
+	if f.Op == wire.OpPing {
+		pc.pings = append(pc.pings, nil)
+	}
+	_, err := pc.server.Write(f.Raw)
+	return err
+}
+
+// ping sends the server a PING of the proxy's and returns once its PONG is back: by then every
+// message the server had for the client when it read the PING has passed the proxy.
+func (pc *proxied) ping(ctx context.Context) error {
+	pc.mu.Lock()
+	connected := pc.connected
+	pc.mu.Unlock()
+	if !connected {
+		return nil // nothing can have been delivered before CONNECT
+	}
+	pong := make(chan struct{})
+	pc.wmu.Lock()
+	pc.pings = append(pc.pings, pong)
+	_, err := pc.server.Write([]byte("PING\r\n"))
+	pc.wmu.Unlock()
+	if err != nil {
+		return nil // the connection is gone: nothing more will come through it
+	}
+	select {
+	case <-pong:
+		return nil
+	case <-pc.closed:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// sync returns once every message the server had sent to any connection when sync was called
+// has been logged.
+func (p *clientProxy) sync(ctx context.Context) error {
+	p.mu.Lock()
+	open := make([]*proxied, 0, len(p.open))
+	for pc := range p.open {
+		open = append(open, pc)
+	}
+	p.mu.Unlock()
+	errs := make([]error, len(open))
+	var wg sync.WaitGroup
+	for i, pc := range open {
+		wg.Go(func() { errs[i] = pc.ping(ctx) })
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// pump copies frames from src to write, showing each to see first; see returns false to keep a
+// frame back.
+func pump(src net.Conn, write func(*wire.Frame) error, see func(*wire.Frame) bool) {
+	r := wire.NewReader(src, maxFrame)
+	for {
+		f, err := r.Next()
+		if err != nil {
+			rest := &wire.Frame{}
+			if f != nil {
+				rest.Raw = f.Raw
+			}
+			if errors.Is(err, wire.ErrMalformed) {
+				rest.Raw = append(rest.Raw, r.Buffered()...)
+			}
+			if len(rest.Raw) > 0 && write(rest) != nil {
+				return
+			}
+			if errors.Is(err, wire.ErrMalformed) {
+				buf := make([]byte, 32<<10)
+				for {
+					n, err := src.Read(buf)
+					if n > 0 && write(&wire.Frame{Raw: buf[:n]}) != nil {
+						return
+					}
+					if err != nil {
+						return
+					}
+				}
+			}
+			return
+		}
+		if see(f) {
+			if err := write(f); err != nil {
+				return
+			}
+		}
+	}
+}
+
+// delivery is the Delivery a MSG or HMSG frame to pc makes.
+func (pc *proxied) delivery(f *wire.Frame) assert.Delivery {
+	pc.mu.Lock()
+	name, cid, sub := pc.name, pc.cid, pc.subs[f.SID]
+	pc.mu.Unlock()
+	if name == "" {
+		name = fmt.Sprintf("cid %d", cid)
+	}
+	m := &nats.Msg{Subject: f.Subject, Reply: f.Reply, Data: append([]byte(nil), f.Data()...)}
+	if h := f.Header(); h != nil {
+		m.Header = parseHeader(h)
+	}
+	return assert.Delivery{Conn: name, ClientID: cid, SID: f.SID, Sub: sub.subject, Queue: sub.queue, Msg: m}
+}
+
+// parseHeader reads a NATS/1.0 header block into a nats.Header (the status line's code and
+// description, if any, under Status and Description, as nats.go does).
+func parseHeader(b []byte) nats.Header {
+	h := nats.Header{}
+	lines := strings.Split(string(b), "\r\n")
+	if len(lines) > 0 {
+		if status := strings.TrimSpace(strings.TrimPrefix(lines[0], "NATS/1.0")); status != "" {
+			code, desc, _ := strings.Cut(status, " ")
+			h.Set("Status", code)
+			if desc != "" {
+				h.Set("Description", strings.TrimSpace(desc))
+			}
+		}
+	}
+	for _, l := range lines[min(1, len(lines)):] {
+		if k, v, ok := strings.Cut(l, ":"); ok && k != "" {
+			h.Add(k, strings.TrimSpace(v))
+		}
+	}
+	return h
+}
+
+// A deliveryLog is the messages a proxy saw delivered, in order.
+type deliveryLog struct {
+	mu     sync.Mutex
+	all    []assert.Delivery
+	notify chan struct{} // closed at the next delivery
+}
+
+func newDeliveryLog() *deliveryLog { return &deliveryLog{notify: make(chan struct{})} }
+
+func (l *deliveryLog) add(d assert.Delivery) {
+	l.mu.Lock()
+	l.all = append(l.all, d)
+	close(l.notify)
+	l.notify = make(chan struct{})
+	l.mu.Unlock()
+}
+
+func (l *deliveryLog) snapshot() ([]assert.Delivery, <-chan struct{}) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.all[:len(l.all):len(l.all)], l.notify
 }
 
 // infoClientID reads client_id from a server's INFO line.
@@ -176,4 +432,85 @@ func hostPort(raw string) (string, error) {
 		return "", errors.New("no host in " + raw)
 	}
 	return u.Host, nil
+}
+
+// A proxiedInstance is a server whose clients go through a recording proxy (WithProxy).
+type proxiedInstance struct {
+	instance
+	proxy *clientProxy
+}
+
+func newProxiedInstance(srv instance) (instance, error) {
+	url := srv.url()
+	p, err := newClientProxy(func() string { return url }, true)
+	if err != nil {
+		srv.shutdown()
+		return nil, err
+	}
+	return &proxiedInstance{instance: srv, proxy: p}, nil
+}
+
+func (pi *proxiedInstance) url() string { return pi.proxy.url() }
+
+func (pi *proxiedInstance) shutdown() {
+	pi.proxy.close()
+	pi.instance.shutdown()
+}
+
+// proxy is the Env's proxy, or nil.
+func (e *Env) proxy() *clientProxy {
+	switch s := e.srv.(type) {
+	case *proxiedInstance:
+		return s.proxy
+	case *containerInstance:
+		return s.proxy
+	}
+	return nil
+}
+
+// deliveryLog is the Env's proxy's log, or nil without WithProxy.
+func (e *Env) deliveryLog() *deliveryLog {
+	if p := e.proxy(); p != nil {
+		return p.log
+	}
+	return nil
+}
+
+// server is the Env's server under natstest's proxy, if any.
+func (e *Env) server() instance {
+	if pi, ok := e.srv.(*proxiedInstance); ok {
+		return pi.instance
+	}
+	return e.srv
+}
+
+// Delivered returns every message delivered to a connection of the Env so far, with the
+// connection and subscription it reached, in arrival order, and a channel closed at the next
+// delivery: an assert.Deliveries for assert.QueueGroup. It needs WithProxy: without it, it fails
+// the test.
+func (e *Env) Delivered() ([]assert.Delivery, <-chan struct{}) {
+	if e.tb != nil {
+		e.tb.Helper()
+	}
+	l := e.deliveryLog()
+	if l == nil {
+		e.fatalf("natstest: Delivered needs an Env made WithProxy: only then do its connections go through natstest's proxy")
+		return nil, nil
+	}
+	return l.snapshot()
+}
+
+// SyncDelivered returns once every message the server had sent to the Env's connections when it
+// was called has reached Delivered's log. It needs WithProxy.
+func (e *Env) SyncDelivered(ctx context.Context) error {
+	p := e.proxy()
+	if p == nil || p.log == nil {
+		return errors.New("natstest: SyncDelivered needs an Env made WithProxy")
+	}
+	ctx, cancel := withDefaultTimeout(ctx)
+	defer cancel()
+	if err := p.sync(ctx); err != nil {
+		return fmt.Errorf("natstest: sync deliveries: %w", err)
+	}
+	return nil
 }
