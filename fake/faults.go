@@ -14,6 +14,7 @@ type Fault struct {
 	kind    faultKind
 	pattern string
 	left    int // messages still to affect; -1 for every one until removed
+	n       int // left as made
 	delay   time.Duration
 	err     *apiError
 }
@@ -32,7 +33,7 @@ func newFault(k faultKind, pattern string, n int, d time.Duration) *Fault {
 	if n <= 0 {
 		n = -1
 	}
-	return &Fault{kind: k, pattern: pattern, left: n, delay: d}
+	return &Fault{kind: k, pattern: pattern, left: n, n: n, delay: d}
 }
 
 // Drop loses the next n messages published on subjects matching pattern (every one if n <= 0):
@@ -64,6 +65,31 @@ func FailJetStream(pattern string, err jetstream.APIError, n int) *Fault {
 	f := newFault(faultFail, pattern, n, 0)
 	f.err = &apiError{Code: err.Code, ErrCode: int(err.ErrorCode), Description: err.Description}
 	return f
+}
+
+// A FaultSpec is what a Fault does, for applying it in front of another server: natstest's
+// proxy applies faults to what clients publish to a real nats-server.
+type FaultSpec struct {
+	// Kind is "drop", "delay", "duplicate", "refuse" or "fail".
+	Kind string
+	// Pattern is the subjects the fault applies to.
+	Pattern string
+	// N is how many messages it affects; 0 for every one until it is removed.
+	N int
+	// Delay is how long a "delay" fault holds a message back.
+	Delay time.Duration
+	// Err is the error a "fail" fault answers with.
+	Err *jetstream.APIError
+}
+
+// Spec describes f as it was made.
+func (f *Fault) Spec() FaultSpec {
+	names := [...]string{"drop", "delay", "duplicate", "refuse", "fail"}
+	spec := FaultSpec{Kind: names[f.kind], Pattern: f.pattern, N: max(f.n, 0), Delay: f.delay}
+	if f.err != nil {
+		spec.Err = &jetstream.APIError{Code: f.err.Code, ErrorCode: jetstream.ErrorCode(f.err.ErrCode), Description: f.err.Description}
+	}
+	return spec
 }
 
 func (f *Fault) String() string {

@@ -10,13 +10,17 @@ import (
 	"io"
 	"net"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/natskit/natskit/assert"
+	"github.com/natskit/natskit/fake"
+	"github.com/natskit/natskit/internal/subject"
 	"github.com/natskit/natskit/internal/wire"
 )
 
@@ -28,6 +32,10 @@ type clientProxy struct {
 	ln     net.Listener
 	target func() string // the server's host:port now; it may move when the server restarts
 	log    *deliveryLog  // nil unless the proxy reads frames (WithProxy)
+
+	fmu    sync.Mutex
+	faults []*proxyFault
+	timers []*time.Timer // delayed frames
 
 	mu     sync.Mutex
 	byCID  map[uint64]*proxied
@@ -52,6 +60,7 @@ type proxied struct {
 	// server answers them: nil for the client's own, a channel for one the proxy sent (Sync).
 	wmu   sync.Mutex
 	pings []chan struct{}
+	cmu   sync.Mutex // serialises writes to the client
 }
 
 type subRef struct{ subject, queue string }
@@ -173,7 +182,7 @@ func (p *clientProxy) pumpFrames(pc *proxied) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		pump(pc.client, pc.writeServer, func(f *wire.Frame) bool {
+		pump(pc.client, func(f *wire.Frame) error { return p.fromClient(pc, f) }, func(f *wire.Frame) bool {
 			switch f.Op {
 			case wire.OpConnect:
 				var c struct {
@@ -195,10 +204,7 @@ func (p *clientProxy) pumpFrames(pc *proxied) {
 		})
 		pc.close()
 	}()
-	pump(pc.server, func(f *wire.Frame) error {
-		_, err := pc.client.Write(f.Raw)
-		return err
-	}, func(f *wire.Frame) bool {
+	pump(pc.server, func(f *wire.Frame) error { return pc.writeClient(f.Raw) }, func(f *wire.Frame) bool {
 		switch f.Op {
 		case wire.OpInfo:
 			if cid, ok := infoClientID(append([]byte("INFO "), f.Arg...)); ok {
@@ -233,6 +239,153 @@ func (pc *proxied) writeServer(f *wire.Frame) error {
 	}
 	_, err := pc.server.Write(f.Raw)
 	return err
+}
+
+func (pc *proxied) writeClient(b []byte) error {
+	pc.cmu.Lock()
+	defer pc.cmu.Unlock()
+	_, err := pc.client.Write(b)
+	return err
+}
+
+// fromClient forwards a client's frame to the server as the faults in force have it: a
+// publish may be dropped, held back, repeated, or answered by the proxy itself.
+func (p *clientProxy) fromClient(pc *proxied, f *wire.Frame) error {
+	if f.Op != wire.OpPub && f.Op != wire.OpHPub {
+		return pc.writeServer(f)
+	}
+	eff := p.effect(f.Subject, f.Reply)
+	switch {
+	case eff.refuse:
+		return pc.answer(f.Reply, []byte("NATS/1.0 503\r\n\r\n"), nil)
+	case eff.fail != nil:
+		body, _ := json.Marshal(map[string]any{"type": "io.nats.jetstream.api.v1.error_response", "error": map[string]any{
+			"code": eff.fail.Code, "err_code": eff.fail.ErrorCode, "description": eff.fail.Description}})
+		return pc.answer(f.Reply, nil, body)
+	case eff.delay > 0:
+		cp := &wire.Frame{Op: f.Op, Raw: append([]byte(nil), f.Raw...)}
+		p.fmu.Lock()
+		p.timers = append(p.timers, time.AfterFunc(eff.delay, func() {
+			for range eff.copies {
+				pc.writeServer(cp)
+			}
+		}))
+		p.fmu.Unlock()
+		return nil
+	}
+	for range eff.copies {
+		if err := pc.writeServer(f); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// answer delivers a message of the proxy's own to the client's subscription that takes reply:
+// the server's no-responders status, or a JetStream error.
+func (pc *proxied) answer(reply string, hdr, data []byte) error {
+	if reply == "" {
+		return nil
+	}
+	pc.mu.Lock()
+	sid := ""
+	for id, sub := range pc.subs {
+		if subject.Matches(sub.subject, reply) {
+			sid = id
+			break
+		}
+	}
+	pc.mu.Unlock()
+	if sid == "" {
+		return nil // nobody to tell: the request times out, as it would
+	}
+	var b []byte
+	if hdr != nil {
+		b = fmt.Appendf(nil, "HMSG %s %s %d %d\r\n%s%s\r\n", reply, sid, len(hdr), len(hdr)+len(data), hdr, data)
+	} else {
+		b = fmt.Appendf(nil, "MSG %s %s %d\r\n%s\r\n", reply, sid, len(data), data)
+	}
+	return pc.writeClient(b)
+}
+
+// A proxyFault is a fake.Fault in force in a proxy.
+type proxyFault struct {
+	spec fake.FaultSpec
+	left int // messages still to affect; -1 for every one
+}
+
+// faultEffect is what the faults in force do to one publish.
+type faultEffect struct {
+	drop, refuse bool
+	fail         *jetstream.APIError
+	delay        time.Duration
+	copies       int
+}
+
+// effect works out what the faults in force do to a publish on subj, and uses them up, as the
+// fake does.
+func (p *clientProxy) effect(subj, reply string) faultEffect {
+	eff := faultEffect{copies: 1}
+	p.fmu.Lock()
+	defer p.fmu.Unlock()
+	for _, f := range slices.Clone(p.faults) {
+		k := f.spec.Kind
+		if !subject.Matches(f.spec.Pattern, subj) || (k == "refuse" || k == "fail") && reply == "" {
+			continue
+		}
+		switch k {
+		case "drop":
+			eff.drop = true
+		case "delay":
+			eff.delay += f.spec.Delay
+		case "duplicate":
+			eff.copies++
+		case "refuse":
+			eff.refuse = true
+		case "fail":
+			if eff.fail == nil {
+				eff.fail = f.spec.Err
+			}
+		}
+		if f.left > 0 {
+			if f.left--; f.left == 0 {
+				p.removeFaultLocked(f)
+			}
+		}
+	}
+	if eff.drop {
+		eff.copies = 0
+	}
+	return eff
+}
+
+// inject puts faults in force until they have affected their messages or remove is called.
+func (p *clientProxy) inject(faults []*fake.Fault) (remove func()) {
+	var added []*proxyFault
+	for _, f := range faults {
+		spec := f.Spec()
+		left := spec.N
+		if left == 0 {
+			left = -1
+		}
+		added = append(added, &proxyFault{spec: spec, left: left})
+	}
+	p.fmu.Lock()
+	p.faults = append(p.faults, added...)
+	p.fmu.Unlock()
+	return func() {
+		p.fmu.Lock()
+		defer p.fmu.Unlock()
+		for _, f := range added {
+			p.removeFaultLocked(f)
+		}
+	}
+}
+
+func (p *clientProxy) removeFaultLocked(f *proxyFault) {
+	if i := slices.Index(p.faults, f); i >= 0 {
+		p.faults = slices.Delete(p.faults, i, i+1)
+	}
 }
 
 // ping sends the server a PING of the proxy's and returns once its PONG is back: by then every
@@ -416,6 +569,11 @@ func (p *clientProxy) close() {
 	}
 	p.mu.Unlock()
 	p.ln.Close()
+	p.fmu.Lock()
+	for _, t := range p.timers {
+		t.Stop()
+	}
+	p.fmu.Unlock()
 	for _, pc := range open {
 		pc.close()
 	}
@@ -513,4 +671,26 @@ func (e *Env) SyncDelivered(ctx context.Context) error {
 		return fmt.Errorf("natstest: sync deliveries: %w", err)
 	}
 	return nil
+}
+
+// Inject puts faults in force on what the Env's clients publish, until each has affected its
+// messages or remove is called: the same faults, with the same effect as the client sees it, on
+// every backend. On the fake they act in the server (fake.Server.Inject). On the embedded and
+// container backends they act in natstest's proxy, which needs WithProxy: it drops, holds back
+// or repeats the publishing client's PUB, and answers a refused request (a 503, no responders)
+// or a failed JetStream call itself. There they apply to client publishes only, not to what the
+// server sends on its own (a push consumer's deliveries), and a delay runs on real time.
+func (e *Env) Inject(faults ...*fake.Fault) (remove func()) {
+	if e.tb != nil {
+		e.tb.Helper()
+	}
+	if s := e.Server(); s != nil {
+		return s.Inject(faults...)
+	}
+	p := e.proxy()
+	if p == nil || p.log == nil {
+		e.fatalf("natstest: Inject on the %s backend needs an Env made WithProxy: the faults act in natstest's proxy", e.backend)
+		return func() {}
+	}
+	return p.inject(faults)
 }
