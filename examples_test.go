@@ -9,6 +9,8 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/natskit/natskit/assert"
+	"github.com/natskit/natskit/fake"
 	"github.com/natskit/natskit/natstest"
 )
 
@@ -149,4 +151,42 @@ func ExampleEnv_FastForward() {
 	md, _ := m.Metadata()
 	fmt.Printf("%s redelivered: delivery %d\n", m.Data(), md.NumDelivered)
 	// Output: photo.jpg redelivered: delivery 2
+}
+
+// printTB stands in for a test's *testing.T in the examples: it prints what an assertion reports.
+type printTB struct{}
+
+func (printTB) Helper()                           {}
+func (printTB) Errorf(format string, args ...any) { fmt.Printf(format+"\n", args...) }
+
+// A worker pool on a queue group: did every job reach exactly one worker, and did they all work?
+// WithProxy lets the Env see which connection got which message, on every backend; this example
+// pins the fake and its round-robin queue policy so that its output is always the same. In a
+// test, pass t where this passes printTB{}.
+func Example_queueGroup() {
+	env, err := natstest.Start(natstest.WithProxy(), natstest.WithBackend(natstest.Fake),
+		natstest.WithFakeOptions(fake.WithQueuePolicy(fake.QueueRoundRobin)))
+	if err != nil {
+		panic(err)
+	}
+	defer env.Close()
+	rec := env.Record("jobs.>")
+	for _, name := range []string{"worker-1", "worker-2", "worker-3"} {
+		worker := env.Connect(nats.Name(name))
+		worker.QueueSubscribe("jobs.*", "workers", func(*nats.Msg) {})
+		if name == "worker-3" { // a bug: it also takes every job outside the group
+			worker.Subscribe("jobs.*", func(*nats.Msg) {})
+		}
+	}
+	env.WaitForInterest(context.Background(), "jobs.resize", 4)
+	for i := range 3 {
+		env.Conn().Publish("jobs.resize", fmt.Appendf(nil, "image-%d", i))
+	}
+	assert.QueueGroup(printTB{}, rec, env, "jobs.*", "workers", assert.Members("worker-1", "worker-2", "worker-3"))
+	// Output:
+	// assert.QueueGroup: queue group "workers" on "jobs.*":
+	//   outside the group: worker-3 also got jobs.resize payload "image-0" on its subscription to "jobs.*" (sid 2), which is in no queue group
+	//   outside the group: worker-3 also got jobs.resize payload "image-1" on its subscription to "jobs.*" (sid 2), which is in no queue group
+	//   outside the group: worker-3 also got jobs.resize payload "image-2" on its subscription to "jobs.*" (sid 2), which is in no queue group
+	//   shares: worker-1 1, worker-2 1, worker-3 1 (of 3)
 }

@@ -121,7 +121,11 @@ func QueueGroup(t TB, published Recording, got Deliveries, pattern, queue string
 	var b strings.Builder
 	fail := func(format string, args ...any) {
 		if b.Len() == 0 {
-			fmt.Fprintf(&b, "assert.QueueGroup: queue group %q on %q, after %v:\n", queue, pattern, time.Since(start).Round(time.Millisecond))
+			fmt.Fprintf(&b, "assert.QueueGroup: queue group %q on %q", queue, pattern)
+			if timedOut {
+				fmt.Fprintf(&b, ", after waiting %v", o.within)
+			}
+			b.WriteString(":\n")
 		}
 		fmt.Fprintf(&b, format+"\n", args...)
 	}
