@@ -52,8 +52,10 @@ type Deliveries interface {
 // QueueGroup waits until every message published recorded on subjects matching pattern has
 // reached a member of queue group queue, then checks that each reached exactly one member, once:
 // no message lost, none handled twice. Messages are told apart by their headers and data, so a
-// test publishes distinct payloads. Members (by connection name, see nats.Name) and Balanced or
-// Even check how the work spread.
+// test publishes distinct payloads. A member (a connection that got messages through the group,
+// or one named in Members) that also gets them on a subscription in no queue group is reported
+// as handling them twice. Members (by connection name, see nats.Name) and Balanced or Even check
+// how the work spread.
 //
 //	rec := env.Record("orders.new")
 //	... start three workers named worker-1..3 in queue group "workers", publish 30 orders ...
