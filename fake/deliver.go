@@ -76,11 +76,24 @@ func (m *message) clone() *message {
 // any delivery was made.
 func (s *Server) fanOut(m *message, plain, queued []*subscription) bool {
 	delivered := false
+	// Clients first, then the server's own subscriptions: what JetStream does with an ack (an
+	// advisory, a redelivery) reaches a client after the ack itself, as from nats-server, which
+	// queues acks for its consumers.
+	internal := false
 	for _, sub := range plain {
+		if sub.internal != nil {
+			internal = true
+			continue
+		}
 		if m.from != nil && sub.client == m.from && !m.from.opts.Echo {
 			continue
 		}
 		delivered = s.deliver(sub, m) || delivered
+	}
+	for _, sub := range plain {
+		if internal && sub.internal != nil {
+			delivered = s.deliver(sub, m) || delivered
+		}
 	}
 	for _, sub := range queued {
 		delivered = s.deliver(sub, m) || delivered
