@@ -1,9 +1,11 @@
 package natskit_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -189,4 +191,169 @@ func Example_queueGroup() {
 	//   outside the group: worker-3 also got jobs.resize payload "image-1" on its subscription to "jobs.*" (sid 2), which is in no queue group
 	//   outside the group: worker-3 also got jobs.resize payload "image-2" on its subscription to "jobs.*" (sid 2), which is in no queue group
 	//   shares: worker-1 1, worker-2 1, worker-3 1 (of 3)
+}
+
+// A worker that fails the first time and succeeds on the redelivery: the recording of
+// "$JS.ACK.>" holds every ack any client sends, and the assertions read it. In a test, pass t.
+func Example_acks() {
+	env, err := natstest.Start()
+	if err != nil {
+		panic(err)
+	}
+	defer env.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+
+	acks := env.Record("$JS.ACK.>")
+	js := env.JetStream()
+	stream, _ := js.CreateStream(ctx, jetstream.StreamConfig{Name: "JOBS", Subjects: []string{"jobs.>"}})
+	ack, _ := js.Publish(ctx, "jobs.resize", []byte("photo.jpg"))
+	worker, _ := stream.CreateConsumer(ctx, jetstream.ConsumerConfig{Durable: "worker", AckPolicy: jetstream.AckExplicitPolicy})
+
+	for range 2 { // the application's handler: nak the first delivery, ack the next
+		m, _ := worker.Next(jetstream.FetchMaxWait(5 * time.Second))
+		if md, _ := m.Metadata(); md.NumDelivered == 1 {
+			m.Nak()
+		} else {
+			m.Ack()
+		}
+	}
+
+	t := printTB{}
+	seq := ack.Sequence
+	fmt.Println(assert.Naked(t, acks, "JOBS", "worker", seq, assert.OnDelivery(1)))
+	fmt.Println(assert.Acked(t, acks, "JOBS", "worker", seq, assert.OnDelivery(2)))
+	fmt.Println(assert.Redelivered(t, acks, "JOBS", "worker", seq, 1))
+	fmt.Println(assert.ConsumerDrained(t, worker))
+
+	// a failure shows the message's delivery history
+	assert.Termed(t, acks, "JOBS", "worker", seq, assert.Within(0))
+	// Output:
+	// true
+	// true
+	// true
+	// true
+	// assert.Termed: waited 0s for +TERM of stream seq 1 on consumer JOBS > worker
+	// stream seq 1: delivery 1: -NAK; delivery 2: +ACK
+	// recorded for JOBS > worker: nothing else
+	// (a delivery nobody answered shows only if the recording has its subject too, such as "_INBOX.>" for pull consumers)
+}
+
+// A handler that never acks, on a consumer that gives up after two deliveries: the server's
+// advisory says so, and the consumer's figures show nothing left to do. On the fake,
+// FastForward moves the ack wait at once; on a real server it waits.
+func Example_maxDeliveries() {
+	env, err := natstest.Start()
+	if err != nil {
+		panic(err)
+	}
+	defer env.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+
+	rec := env.Record("$JS.ACK.>", "$JS.EVENT.ADVISORY.CONSUMER.>", "_INBOX.>")
+	js := env.JetStream()
+	stream, _ := js.CreateStream(ctx, jetstream.StreamConfig{Name: "JOBS", Subjects: []string{"jobs.>"}})
+	js.Publish(ctx, "jobs.resize", []byte("photo.jpg"))
+	worker, _ := stream.CreateConsumer(ctx, jetstream.ConsumerConfig{
+		Durable: "worker", AckPolicy: jetstream.AckExplicitPolicy, AckWait: time.Second, MaxDeliver: 2})
+
+	for range 2 {
+		worker.Next(jetstream.FetchMaxWait(5 * time.Second)) // and forgets to ack
+		env.FastForward(time.Second)                         // the ack wait runs out
+	}
+	// The worker asks again: the server finds the message has had its two deliveries.
+	if batch, err := worker.Fetch(1, jetstream.FetchMaxWait(200*time.Millisecond)); err == nil {
+		for range batch.Messages() {
+		}
+	}
+
+	t := printTB{}
+	fmt.Println(assert.MaxDeliveriesReached(t, rec, "JOBS", "worker", 1))
+	fmt.Println(assert.ConsumerFigures(t, worker, assert.Figures{AckPending: new(0), Delivered: new(uint64(1))}))
+
+	assert.Acked(t, rec, "JOBS", "worker", 1, assert.Within(0))
+	// Output:
+	// true
+	// true
+	// assert.Acked: waited 0s for +ACK of stream seq 1 on consumer JOBS > worker
+	// stream seq 1: delivery 1: no ack; delivery 2: no ack; max deliveries reached after 2
+	// recorded for JOBS > worker: nothing else
+}
+
+// A config watcher: did it see put, put, delete, in that order, and nothing after? What does the
+// key hold now? In a test, pass t where this passes printTB{}.
+func Example_keyValueWatch() {
+	env, err := natstest.Start()
+	if err != nil {
+		panic(err)
+	}
+	defer env.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+
+	// History: the watcher sees every revision only if the bucket keeps them
+	kv, _ := env.JetStream().CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: "config", History: 5})
+	w, _ := kv.Watch(ctx, "color")
+	defer w.Stop()
+
+	// the application under test
+	kv.PutString(ctx, "color", "red")
+	kv.PutString(ctx, "color", "blue")
+	kv.Delete(ctx, "color")
+
+	t := printTB{}
+	ok := assert.WatchUpdates(t, w, []assert.KV{
+		{Key: "color", Value: "red"},
+		{Key: "color", Value: "blue"},
+		{Key: "color", Op: jetstream.KeyValueDelete},
+	})
+	fmt.Println("put, put, delete:", ok)
+	fmt.Println("then quiet:", assert.WatchQuiet(t, w))
+
+	kv.PutString(ctx, "size", "L")
+	fmt.Println("size is L:", assert.KeyValue(t, kv, "size", "L"))
+	assert.KeyValue(t, kv, "color", "blue", assert.Within(50*time.Millisecond))
+	// Output:
+	// put, put, delete: true
+	// then quiet: true
+	// size is L: true
+	// assert.KeyValue: waited 50ms for key "color" in bucket "config" to hold "blue"
+	// the key was deleted (revision 3)
+}
+
+// An object's content and metadata, and a big object that differs in one byte: the report gives
+// the sizes and the first difference, not a megabyte of diff.
+func Example_objectStore() {
+	env, err := natstest.Start()
+	if err != nil {
+		panic(err)
+	}
+	defer env.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+
+	obs, _ := env.JetStream().CreateObjectStore(ctx, jetstream.ObjectStoreConfig{Bucket: "files"})
+	meta := jetstream.ObjectMeta{Name: "report.csv", Description: "monthly report", Metadata: map[string]string{"month": "2026-11"}}
+	obs.Put(ctx, meta, strings.NewReader("id,total\n1,3\n"))
+
+	t := printTB{}
+	fmt.Println("content:", assert.Object(t, obs, "report.csv", "id,total\n1,3\n"))
+	fmt.Println("metadata:", assert.ObjectMeta(t, obs, "report.csv", meta))
+	obs.Delete(ctx, "report.csv")
+	fmt.Println("deleted:", assert.ObjectDeleted(t, obs, "report.csv"))
+
+	photo := bytes.Repeat([]byte{0xff, 0xd8, 0x00, 0x10}, 1<<18) // 1 MiB
+	stored := bytes.Clone(photo)
+	stored[1000] = 0
+	obs.PutBytes(ctx, "photo.jpg", stored)
+	assert.Object(t, obs, "photo.jpg", photo, assert.Within(50*time.Millisecond))
+	// Output:
+	// content: true
+	// metadata: true
+	// deleted: true
+	// assert.Object: waited 50ms for object "photo.jpg" in bucket "files" to hold 1048576 bytes starting ff d8 00 10 ff d8 00 10 ff d8 00 10 ff d8 00 10...
+	// content: both 1048576 bytes; first difference at byte 1000:
+	// 	want ...ff d8 00 10 ff d8 00 10 ff d8 00 10 ff d8 00 10 [ff] d8 00 10 ff d8 00 10 ff d8 00 10 ff d8 00 10...
+	// 	got  ...ff d8 00 10 ff d8 00 10 ff d8 00 10 ff d8 00 10 [00] d8 00 10 ff d8 00 10 ff d8 00 10 ff d8 00 10...
 }
