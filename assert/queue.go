@@ -139,9 +139,16 @@ func QueueGroup(t TB, published Recording, got Deliveries, pattern, queue string
 	for _, d := range ds {
 		counts[d.member(multi)]++
 	}
-	for _, m := range lost {
-		fail("  lost: %s reached no member", message(m))
+	// Each kind of problem lists its first few cases and counts the rest.
+	listed := func(n int, line func(i int)) {
+		for i := range min(n, linesShown) {
+			line(i)
+		}
+		if n > linesShown {
+			fail("  ... and %d more", n-linesShown)
+		}
 	}
+	listed(len(lost), func(i int) { fail("  lost: %s reached no member", message(lost[i])) })
 	// A member that also subscribes outside the group handles the work twice.
 	isMember := map[string]bool{}
 	for _, d := range ds {
@@ -150,14 +157,18 @@ func QueueGroup(t TB, published Recording, got Deliveries, pattern, queue string
 	for _, name := range o.members {
 		isMember[name] = true
 	}
+	var twice []Delivery
 	for _, d := range outside {
 		if isMember[d.Conn] {
-			fail("  outside the group: %s also got %s on its subscription to %q (sid %s), which is in no queue group", d.Conn, message(d.Msg), d.Sub, d.SID)
+			twice = append(twice, d)
 		}
 	}
-	for _, dup := range duplicates(ds, multi) {
-		fail("  handled twice: %s", dup)
-	}
+	listed(len(twice), func(i int) {
+		d := twice[i]
+		fail("  outside the group: %s also got %s on its subscription to %q (sid %s), which is in no queue group", d.Conn, message(d.Msg), d.Sub, d.SID)
+	})
+	dups := duplicates(ds, multi)
+	listed(len(dups), func(i int) { fail("  handled twice: %s", dups[i]) })
 	if want := o.members; len(want) > 0 {
 		var missing []string
 		for _, name := range want {
@@ -189,6 +200,9 @@ func QueueGroup(t TB, published Recording, got Deliveries, pattern, queue string
 	t.Errorf("%s", b.String())
 	return false
 }
+
+// linesShown is how many cases of one kind of problem a QueueGroup report lists.
+const linesShown = 5
 
 // Members requires each named member (a connection name) to have taken part in a QueueGroup.
 func Members(names ...string) Option {

@@ -89,12 +89,14 @@ func TestQueueGroupOnTheFake(t *testing.T) {
 	tb.passed(t, assert.QueueGroup(tb, rec, env, "jobs.*", "workers", assert.Even()))
 
 	// The members take jobs.*, so a job on jobs.x.urgent reaches none of them.
-	if err := env.Conn().Publish("jobs.x.urgent", []byte("job-lost")); err != nil {
-		t.Fatal(err)
+	for _, p := range []string{"job-lost", "a", "b", "c", "d", "e", "f"} {
+		if err := env.Conn().Publish("jobs.x.urgent", []byte(p)); err != nil {
+			t.Fatal(err)
+		}
 	}
 	tb = &recTB{}
 	r := tb.failed(t, assert.QueueGroup(tb, rec, env, "jobs.>", "workers", assert.Members("worker-4"), short))
-	contains(t, r, `lost: jobs.x.urgent payload "job-lost" reached no member`, "took no part: worker-4",
+	contains(t, r, `lost: jobs.x.urgent payload "job-lost" reached no member`, "  ... and 2 more\n", "took no part: worker-4",
 		"shares: worker-1 3, worker-2 3, worker-3 3 (of 9)")
 }
 

@@ -23,6 +23,18 @@ var benchBackends = []struct {
 	{"embedded/inprocess", []Option{WithBackend(Embedded), WithInProcess()}},
 }
 
+// proxyBackends are benchBackends and the TCP ones through natstest's recording proxy
+// (WithProxy), for the core benchmarks: what the proxy costs.
+var proxyBackends = append(benchBackends[:len(benchBackends):len(benchBackends)],
+	struct {
+		name string
+		opts []Option
+	}{"fake/tcp-proxy", []Option{WithBackend(Fake), WithProxy()}},
+	struct {
+		name string
+		opts []Option
+	}{"embedded/tcp-proxy", []Option{WithBackend(Embedded), WithProxy()}})
+
 // BenchmarkStartClose: a server with JetStream, a connected client, then everything released.
 func BenchmarkStartClose(b *testing.B) {
 	cases := append(benchBackends[:len(benchBackends):len(benchBackends)], struct {
@@ -72,7 +84,7 @@ func BenchmarkStartClose(b *testing.B) {
 
 // BenchmarkPublishReceive: one message published on one connection and received on another.
 func BenchmarkPublishReceive(b *testing.B) {
-	for _, bc := range benchBackends {
+	for _, bc := range proxyBackends {
 		b.Run(bc.name, func(b *testing.B) {
 			env := New(b, bc.opts...)
 			sub, err := env.Connect().SubscribeSync("bench")
@@ -97,7 +109,7 @@ func BenchmarkPublishReceive(b *testing.B) {
 
 // BenchmarkRequestReply: a request answered by a responder on another connection.
 func BenchmarkRequestReply(b *testing.B) {
-	for _, bc := range benchBackends {
+	for _, bc := range proxyBackends {
 		b.Run(bc.name, func(b *testing.B) {
 			env := New(b, bc.opts...)
 			if _, err := env.Connect().Subscribe("svc", func(m *nats.Msg) { _ = m.Respond(m.Data) }); err != nil {
@@ -125,7 +137,7 @@ func BenchmarkPubSubThroughput(b *testing.B) {
 		subs, share int // subscribers, and how many of them receive each message
 		queue       string
 	}{{"1sub", 1, 1, ""}, {"3subs", 3, 3, ""}, {"queue3", 3, 1, "q"}} {
-		for _, bc := range benchBackends {
+		for _, bc := range proxyBackends {
 			b.Run(shape.name+"/"+bc.name, func(b *testing.B) {
 				env := New(b, append(bc.opts[:len(bc.opts):len(bc.opts)], WithJetStream(false))...)
 				var got atomic.Int64

@@ -81,7 +81,7 @@ func TestWorkerPoolBroken(t *testing.T) {
 	natstest.Each(t, func(t *testing.T, env *natstest.Env) {
 		rec := env.Record("jobs.>")
 		workers := startPool(t, env, 3, true)
-		publishImages(t, env, 6)
+		publishImages(t, env, 8)
 		tb := &reportTB{}
 		tb.failedWith(t, assert.QueueGroup(tb, rec, env, "jobs.resize", "resizers", assert.Members(workers...)),
 			`outside the group: resizer-3 also got jobs.resize payload "image-00.jpg" on its subscription to "jobs.resize"`,
