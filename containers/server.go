@@ -107,7 +107,7 @@ func (o *options) cmd() []string {
 		args = append(args, "--name", o.serverName)
 	}
 	if o.jetStream {
-		args = append(args, "-js", "-sd", "/data")
+		args = append(args, "-js", "-sd", StoreDir)
 	}
 	if o.user != "" {
 		args = append(args, "--user", o.user, "--pass", o.pass)
@@ -319,6 +319,18 @@ func (s *Server) Logs(ctx context.Context) (string, error) {
 	b, err := io.ReadAll(rc)
 	return string(b), err
 }
+
+// WriteFile writes data to path inside the container (its directory must exist), as a file of
+// mode 0644.
+func (s *Server) WriteFile(ctx context.Context, path string, data []byte) error {
+	if err := s.ctr.CopyToContainer(ctx, data, path, 0o644); err != nil {
+		return fmt.Errorf("containers: write %s: %w", path, err)
+	}
+	return nil
+}
+
+// StoreDir is where the server keeps its JetStream store inside the container.
+const StoreDir = "/data"
 
 // Stop stops the server (SIGTERM, then SIGKILL after 10s). The container stays, with its
 // JetStream store, for Start.

@@ -314,6 +314,15 @@ func (ci *containerInstance) reset(ctx context.Context) error {
 		if err := names.Err(); err != nil {
 			return fmt.Errorf("list streams: %w", err)
 		}
+		if len(all) > 0 {
+			// When an account's last stream is deleted, nats-server removes the account's
+			// empty streams directory in the background; a stream created meanwhile fails
+			// with "could not create storage directory" (10077). A file of natstest's own in
+			// that directory keeps it from ever being empty, so the next Env cannot race the
+			// removal that its predecessor's reset started.
+			// (Only memory streams: no such directory, and nothing to race.)
+			_ = ci.srv.WriteFile(ctx, containers.StoreDir+"/jetstream/$G/streams/.natstest", nil)
+		}
 		for _, name := range all {
 			if err := js.DeleteStream(ctx, name); err != nil && !errors.Is(err, jetstream.ErrStreamNotFound) {
 				return fmt.Errorf("delete stream %q: %w", name, err)
