@@ -379,45 +379,23 @@ func watch(rec Recording, within time.Duration, done func([]*nats.Msg) bool) (ms
 	}
 }
 
-// jsOption is an Option of the ack assertions; the others ignore it.
-type jsOption func(*jsOptions)
-
-func (jsOption) apply(*options) {}
-
-type jsOptions struct {
-	delivery   int            // OnDelivery; 0 for any
-	nakDelay   *time.Duration // NakDelay
-	termReason *string        // TermReason
-	info       Consumer       // WithInfo
-}
-
-func collectJS(opts []Option) jsOptions {
-	var o jsOptions
-	for _, opt := range opts {
-		if f, ok := opt.(jsOption); ok {
-			f(&o)
-		}
-	}
-	return o
-}
-
 // OnDelivery makes Acked, Naked, InProgress and Termed look only at the acks of delivery n
 // (1 for the first delivery, 2 for the first redelivery).
-func OnDelivery(n int) Option { return jsOption(func(o *jsOptions) { o.delivery = n }) }
+func OnDelivery(n int) Option { return optionFunc(func(o *options) { o.delivery = n }) }
 
 // NakDelay makes Naked require a nak that asks for redelivery after d (NakWithDelay);
 // NakDelay(0) requires a nak without a delay.
-func NakDelay(d time.Duration) Option { return jsOption(func(o *jsOptions) { o.nakDelay = &d }) }
+func NakDelay(d time.Duration) Option { return optionFunc(func(o *options) { o.nakDelay = &d }) }
 
 // TermReason makes Termed require a term with this reason (TermWithReason); TermReason("")
 // requires a term without one.
 func TermReason(reason string) Option {
-	return jsOption(func(o *jsOptions) { o.termReason = &reason })
+	return optionFunc(func(o *options) { o.termReason = &reason })
 }
 
 // WithInfo makes a failing Acked, Naked, InProgress, Termed, Redelivered or
 // MaxDeliveriesReached show cons's figures too, as its Info reports them then.
-func WithInfo(cons Consumer) Option { return jsOption(func(o *jsOptions) { o.info = cons }) }
+func WithInfo(cons Consumer) Option { return optionFunc(func(o *options) { o.info = cons }) }
 
 // writeInfo adds cons's figures to a report.
 func writeInfo(b *strings.Builder, cons Consumer) {
@@ -469,13 +447,13 @@ func Termed(t TB, rec Recording, stream, consumer string, seq uint64, opts ...Op
 
 func waitAck(t TB, fn string, rec Recording, r msgRef, kind string, opts []Option) bool {
 	t.Helper()
-	o, jo := collect(opts), collectJS(opts)
+	o := collect(opts)
 	if err := r.check(fn); err != nil {
 		t.Errorf("%v", err)
 		return false
 	}
-	if jo.delivery < 0 {
-		t.Errorf("assert.%s on %s: OnDelivery(%d): deliveries count from 1", fn, r, jo.delivery)
+	if o.delivery < 0 {
+		t.Errorf("assert.%s on %s: OnDelivery(%d): deliveries count from 1", fn, r, o.delivery)
 		return false
 	}
 	if ok, have := covers(rec, r.ackSubjects()...); !ok {
@@ -484,20 +462,20 @@ func waitAck(t TB, fn string, rec Recording, r msgRef, kind string, opts []Optio
 	}
 	want := kind
 	switch {
-	case kind == kindNak && jo.nakDelay != nil && *jo.nakDelay > 0:
-		want += fmt.Sprintf(" with delay %v", *jo.nakDelay)
-	case kind == kindNak && jo.nakDelay != nil:
+	case kind == kindNak && o.nakDelay != nil && *o.nakDelay > 0:
+		want += fmt.Sprintf(" with delay %v", *o.nakDelay)
+	case kind == kindNak && o.nakDelay != nil:
 		want += " without delay"
-	case kind == kindTerm && jo.termReason != nil && *jo.termReason != "":
-		want += fmt.Sprintf(" with reason %q", *jo.termReason)
-	case kind == kindTerm && jo.termReason != nil:
+	case kind == kindTerm && o.termReason != nil && *o.termReason != "":
+		want += fmt.Sprintf(" with reason %q", *o.termReason)
+	case kind == kindTerm && o.termReason != nil:
 		want += " without reason"
 	}
-	if jo.delivery > 0 {
-		want += fmt.Sprintf(" of delivery %d", jo.delivery)
+	if o.delivery > 0 {
+		want += fmt.Sprintf(" of delivery %d", o.delivery)
 	}
 	matches := func(ev jsEvent) bool {
-		if ev.seq != r.seq || jo.delivery > 0 && ev.delivered != uint64(jo.delivery) {
+		if ev.seq != r.seq || o.delivery > 0 && ev.delivered != uint64(o.delivery) {
 			return false
 		}
 		switch {
@@ -505,11 +483,11 @@ func waitAck(t TB, fn string, rec Recording, r msgRef, kind string, opts []Optio
 			return ev.kind == kindAck || ev.kind == kindNext
 		case ev.kind != kind:
 			return false
-		case kind == kindNak && jo.nakDelay != nil:
+		case kind == kindNak && o.nakDelay != nil:
 			d, ok := nakDelay(ev.arg)
-			return ok && d == *jo.nakDelay
-		case kind == kindTerm && jo.termReason != nil:
-			return ev.arg == *jo.termReason
+			return ok && d == *o.nakDelay
+		case kind == kindTerm && o.termReason != nil:
+			return ev.arg == *o.termReason
 		}
 		return true
 	}
@@ -529,7 +507,7 @@ func waitAck(t TB, fn string, rec Recording, r msgRef, kind string, opts []Optio
 	evs, others := r.events(msgs)
 	fmt.Fprintf(&b, "\nstream seq %d: %s", r.seq, history(evs, r.seq))
 	r.others(&b, evs, others)
-	writeInfo(&b, collectJS(opts).info)
+	writeInfo(&b, collect(opts).info)
 	t.Errorf("%s", b.String())
 	return false
 }
@@ -581,7 +559,7 @@ func Redelivered(t TB, rec Recording, stream, consumer string, seq uint64, n int
 	}
 	fmt.Fprintf(&b, "\nstream seq %d: %s", r.seq, history(evs, r.seq))
 	r.others(&b, evs, others)
-	writeInfo(&b, collectJS(opts).info)
+	writeInfo(&b, collect(opts).info)
 	t.Errorf("%s", b.String())
 	return false
 }
@@ -620,7 +598,7 @@ func MaxDeliveriesReached(t TB, rec Recording, stream, consumer string, seq uint
 	evs, others := r.events(msgs)
 	fmt.Fprintf(&b, "\nstream seq %d: %s", r.seq, history(evs, r.seq))
 	r.others(&b, evs, others)
-	writeInfo(&b, collectJS(opts).info)
+	writeInfo(&b, collect(opts).info)
 	t.Errorf("%s", b.String())
 	return false
 }

@@ -21,9 +21,14 @@ type options struct {
 	hasWithin bool
 	cmpOpts   []cmp.Option
 	headers   []header
-	members   []string
+	members   []string // QueueGroup
 	tolerance float64
 	even      bool
+
+	delivery   int            // OnDelivery; 0 for any
+	nakDelay   *time.Duration // NakDelay
+	termReason *string        // TermReason
+	info       Consumer       // WithInfo
 }
 
 type header struct{ key, value string }
