@@ -507,7 +507,7 @@ func waitAck(t TB, fn string, rec Recording, r msgRef, kind string, opts []Optio
 	evs, others := r.events(msgs)
 	fmt.Fprintf(&b, "\nstream seq %d: %s", r.seq, history(evs, r.seq))
 	r.others(&b, evs, others)
-	writeInfo(&b, collect(opts).info)
+	writeInfo(&b, o.info)
 	t.Errorf("%s", b.String())
 	return false
 }
@@ -559,7 +559,7 @@ func Redelivered(t TB, rec Recording, stream, consumer string, seq uint64, n int
 	}
 	fmt.Fprintf(&b, "\nstream seq %d: %s", r.seq, history(evs, r.seq))
 	r.others(&b, evs, others)
-	writeInfo(&b, collect(opts).info)
+	writeInfo(&b, o.info)
 	t.Errorf("%s", b.String())
 	return false
 }
@@ -598,7 +598,7 @@ func MaxDeliveriesReached(t TB, rec Recording, stream, consumer string, seq uint
 	evs, others := r.events(msgs)
 	fmt.Fprintf(&b, "\nstream seq %d: %s", r.seq, history(evs, r.seq))
 	r.others(&b, evs, others)
-	writeInfo(&b, collect(opts).info)
+	writeInfo(&b, o.info)
 	t.Errorf("%s", b.String())
 	return false
 }
