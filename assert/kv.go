@@ -99,24 +99,8 @@ func WatchUpdates(t TB, w jetstream.KeyWatcher, want []KV, opts ...Option) bool 
 		return true
 	}
 	var b strings.Builder
-	b.WriteString("assert.WatchUpdates: ")
-	switch {
-	case stopped:
-		fmt.Fprintf(&b, "the watcher%s stopped (its Updates channel is closed: Stop, its context or its connection ended it) after %d of %d %s",
-			inBucket(bucket), len(got), len(want), plural(len(want), "update"))
-	case len(got) < len(want):
-		fmt.Fprintf(&b, "waited %v for %d %s on the watcher%s, %d arrived",
-			o.within, len(want), plural(len(want), "update"), inBucket(bucket), len(got))
-	default:
-		fmt.Fprintf(&b, "the %d %s on the watcher%s are not the ones wanted", len(got), plural(len(got), "update"), inBucket(bucket))
-	}
-	if problem != "" {
-		b.WriteString("\n" + problem)
-	} else {
-		b.WriteString("; updates (-want +got):\n")
-		b.WriteString(indent(clip(strings.TrimRight(diff, "\n")), "\t"))
-	}
-	b.WriteString("\narrived:" + kvList(got))
+	watchReport(&b, "WatchUpdates", bucket, stopped, len(got), len(want), o.within, diff, problem)
+	b.WriteString("\narrived:" + updateList(got, describeKV))
 	if missing := revisionGaps(got); missing != "" {
 		fmt.Fprintf(&b, "\nno update arrived for %s: if they were of watched keys, the bucket dropped them before the watcher read them (it keeps KeyValueConfig.History revisions of a key, 1 by default)", missing)
 	}
@@ -206,19 +190,42 @@ func kvDiff(want, got []KV, cmpOpts []cmp.Option) (diff, problem string) {
 	return updatesDiff(want, shown, cmpOpts)
 }
 
-func kvList(us []KV) string {
-	if len(us) == 0 {
-		return " nothing"
-	}
+// updateList lists updates as a report shows them, each described by describe.
+func updateList[U any](us []U, describe func(U) string) string {
 	var b strings.Builder
+	if len(us) == 0 {
+		b.WriteString(" nothing")
+	}
 	for i, u := range us {
 		if i == maxListed {
 			fmt.Fprintf(&b, "\n\t... and %d more", len(us)-i)
 			break
 		}
-		b.WriteString("\n\t" + describeKV(u))
+		b.WriteString("\n\t" + describe(u))
 	}
 	return b.String()
+}
+
+// watchReport writes the head of a failed watch assertion: why it ended, then the diff or the
+// problem that kept one from being made.
+func watchReport(b *strings.Builder, fn, bucket string, stopped bool, got, want int, within time.Duration, diff, problem string) {
+	fmt.Fprintf(b, "assert.%s: ", fn)
+	switch {
+	case stopped:
+		fmt.Fprintf(b, "the watcher%s stopped (its Updates channel is closed: Stop, its context or its connection ended it) after %d of %d %s",
+			inBucket(bucket), got, want, plural(want, "update"))
+	case got < want:
+		fmt.Fprintf(b, "waited %v for %d %s on the watcher%s, %d arrived",
+			within, want, plural(want, "update"), inBucket(bucket), got)
+	default:
+		fmt.Fprintf(b, "the %d %s on the watcher%s are not the ones wanted", got, plural(got, "update"), inBucket(bucket))
+	}
+	if problem != "" {
+		b.WriteString("\n" + problem)
+	} else {
+		b.WriteString("; updates (-want +got):\n")
+		b.WriteString(indent(clip(strings.TrimRight(diff, "\n")), "\t"))
+	}
 }
 
 func inBucket(bucket string) string {
@@ -285,7 +292,7 @@ func WatchQuiet(t TB, w jetstream.KeyWatcher, opts ...Option) bool {
 		return true
 	}
 	t.Errorf("assert.WatchQuiet: the watcher%s got %d %s within %v, want none:%s",
-		inBucket(bucket), len(got), plural(len(got), "update"), o.within, kvList(got))
+		inBucket(bucket), len(got), plural(len(got), "update"), o.within, updateList(got, describeKV))
 	return false
 }
 
@@ -360,7 +367,7 @@ func KeyValue(t TB, kv jetstream.KeyValue, key string, want any, opts ...Option)
 		lastCmp.write(&b)
 	}
 	if len(seen) > 1 {
-		fmt.Fprintf(&b, "\nseen while waiting:%s", kvList(seen))
+		fmt.Fprintf(&b, "\nseen while waiting:%s", updateList(seen, describeKV))
 	}
 	t.Errorf("%s", b.String())
 	return false

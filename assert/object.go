@@ -303,38 +303,13 @@ func ObjectWatchUpdates(t TB, w jetstream.ObjectWatcher, want []ObjectUpdate, op
 		return true
 	}
 	var b strings.Builder
-	b.WriteString("assert.ObjectWatchUpdates: ")
-	switch {
-	case stopped:
-		fmt.Fprintf(&b, "the watcher%s stopped (its Updates channel is closed: Stop, its context or its connection ended it) after %d of %d %s",
-			inBucket(bucket), len(got), len(want), plural(len(want), "update"))
-	case len(got) < len(want):
-		fmt.Fprintf(&b, "waited %v for %d %s on the watcher%s, %d arrived",
-			o.within, len(want), plural(len(want), "update"), inBucket(bucket), len(got))
-	default:
-		fmt.Fprintf(&b, "the %d %s on the watcher%s are not the ones wanted", len(got), plural(len(got), "update"), inBucket(bucket))
-	}
-	if problem != "" {
-		b.WriteString("\n" + problem)
-	} else {
-		b.WriteString("; updates (-want +got):\n")
-		b.WriteString(indent(clip(strings.TrimRight(diff, "\n")), "\t"))
-	}
-	b.WriteString("\narrived:")
-	if len(got) == 0 {
-		b.WriteString(" nothing")
-	}
-	for i, u := range got {
-		if i == maxListed {
-			fmt.Fprintf(&b, "\n\t... and %d more", len(got)-i)
-			break
-		}
+	watchReport(&b, "ObjectWatchUpdates", bucket, stopped, len(got), len(want), o.within, diff, problem)
+	b.WriteString("\narrived:" + updateList(got, func(u ObjectUpdate) string {
 		if u.Deleted {
-			fmt.Fprintf(&b, "\n\tdelete %s", u.Name)
-		} else {
-			fmt.Fprintf(&b, "\n\tput %s (%d %s)", u.Name, u.Size, plural(int(u.Size), "byte"))
+			return "delete " + u.Name
 		}
-	}
+		return fmt.Sprintf("put %s (%d %s)", u.Name, u.Size, plural(int(u.Size), "byte"))
+	}))
 	t.Errorf("%s", b.String())
 	return false
 }
