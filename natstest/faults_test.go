@@ -97,3 +97,22 @@ func TestInjectNeedsProxy(t *testing.T) {
 		t.Errorf("failure = %q", got)
 	}
 }
+
+// A container Env's clients always go through natstest's proxy, so faults need no WithProxy there.
+func TestInjectOnContainerWithoutProxy(t *testing.T) {
+	requireContainer(t)
+	env := New(t, WithBackend(Container), WithJetStream(false))
+	sub, err := env.Connect().SubscribeSync("x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := env.WaitForInterest(ctxT(t), "x", 1); err != nil {
+		t.Fatal(err)
+	}
+	env.Inject(fake.Drop("x", 1))
+	env.Conn().Publish("x", []byte("dropped"))
+	env.Conn().Publish("x", []byte("kept"))
+	if m, err := sub.NextMsg(5 * time.Second); err != nil || string(m.Data) != "kept" {
+		t.Fatalf("after a drop: %v, %v", m, err)
+	}
+}

@@ -1,13 +1,11 @@
 package natstest
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/url"
 	"slices"
@@ -24,14 +22,15 @@ import (
 	"github.com/natskit/natskit/internal/wire"
 )
 
-// A clientProxy stands between clients and a server it cannot tell to close a connection (a
-// container): it listens on 127.0.0.1, forwards every connection byte for byte to the server,
-// and learns each one's client ID from the INFO the server greets it with. disconnect then cuts
-// a client off as a network failure would: both sides see the connection drop.
+// A clientProxy stands between clients and a server: it listens on 127.0.0.1 and forwards every
+// connection frame by frame (internal/wire), the bytes unchanged, learning each connection's
+// client ID, name and subscriptions. disconnect cuts a client off as a network failure would
+// (a container's server cannot be told to); faults drop, hold back or repeat what clients
+// publish; with a log, every message delivered to a client is recorded.
 type clientProxy struct {
 	ln     net.Listener
 	target func() string // the server's host:port now; it may move when the server restarts
-	log    *deliveryLog  // nil unless the proxy reads frames (WithProxy)
+	log    *deliveryLog  // nil unless deliveries are recorded (WithProxy)
 
 	fmu    sync.Mutex
 	faults []*proxyFault
@@ -76,7 +75,7 @@ func (p *proxied) close() {
 }
 
 // newClientProxy starts a proxy to the server whose client URL target returns. With record, it
-// reads the protocol both ways and logs every message delivered to a client.
+// logs every message delivered to a client.
 func newClientProxy(target func() string, record bool) (*clientProxy, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -135,32 +134,7 @@ func (p *clientProxy) serve(client net.Conn) {
 		p.mu.Unlock()
 	}()
 
-	if p.log != nil {
-		p.pumpFrames(pc)
-		return
-	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		io.Copy(server, client)
-		pc.close()
-	}()
-	// The server speaks first: its INFO line names the client ID it gave this connection.
-	br := bufio.NewReaderSize(server, 32*1024)
-	server.SetReadDeadline(time.Now().Add(DefaultTimeout))
-	line, err := br.ReadSlice('\n')
-	server.SetReadDeadline(time.Time{})
-	if err == nil {
-		if cid, ok := infoClientID(line); ok {
-			p.register(cid, pc)
-		}
-		_, err = client.Write(line)
-	}
-	if err == nil {
-		io.Copy(client, br)
-	}
-	pc.close()
-	<-done
+	p.pumpFrames(pc)
 }
 
 func (p *clientProxy) register(cid uint64, pc *proxied) {
@@ -176,7 +150,7 @@ func (p *clientProxy) register(cid uint64, pc *proxied) {
 const maxFrame = 64<<20 + 1<<16
 
 // pumpFrames forwards pc frame by frame both ways, learning its name, client ID and
-// subscriptions, and logging every message the server delivers to it. A frame it cannot parse
+// subscriptions, and logging every message the server delivers to it if the proxy keeps a log. A frame it cannot parse
 // ends the reading that way: the rest is forwarded as it comes.
 func (p *clientProxy) pumpFrames(pc *proxied) {
 	done := make(chan struct{})
@@ -211,7 +185,9 @@ func (p *clientProxy) pumpFrames(pc *proxied) {
 				p.register(cid, pc)
 			}
 		case wire.OpMsg, wire.OpHMsg:
-			p.log.add(pc.delivery(f))
+			if p.log != nil {
+				p.log.add(pc.delivery(f))
+			}
 		case wire.OpPong:
 			pc.wmu.Lock()
 			var mine chan struct{}
@@ -676,7 +652,8 @@ func (e *Env) SyncDelivered(ctx context.Context) error {
 // Inject puts faults in force on what the Env's clients publish, until each has affected its
 // messages or remove is called: the same faults, with the same effect as the client sees it, on
 // every backend. On the fake they act in the server (fake.Server.Inject). On the embedded and
-// container backends they act in natstest's proxy, which needs WithProxy: it drops, holds back
+// container backends they act in natstest's proxy (every container Env has one; an embedded
+// server needs WithProxy): it drops, holds back
 // or repeats the publishing client's PUB, and answers a refused request (a 503, no responders)
 // or a failed JetStream call itself. There they apply to client publishes only, not to what the
 // server sends on its own (a push consumer's deliveries), and a delay runs on real time.
@@ -688,7 +665,7 @@ func (e *Env) Inject(faults ...*fake.Fault) (remove func()) {
 		return s.Inject(faults...)
 	}
 	p := e.proxy()
-	if p == nil || p.log == nil {
+	if p == nil {
 		e.fatalf("natstest: Inject on the %s backend needs an Env made WithProxy: the faults act in natstest's proxy", e.backend)
 		return func() {}
 	}
