@@ -113,9 +113,9 @@ func backendFromEnv() (Backend, error) {
 // WithServerOptions.
 func Each(t *testing.T, body func(t *testing.T, env *Env), opts ...Option) {
 	t.Helper()
-	cluster := newConfig(opts).cluster()
+	c := newConfig(opts)
 	for _, b := range backends {
-		if eachLeavesOut(b) || cluster && b == Fake || cannotRun(b, opts) {
+		if eachLeavesOut(b) || cannotRun(b, c) {
 			continue
 		}
 		t.Run(b.String(), func(t *testing.T) {
@@ -129,4 +129,17 @@ func Each(t *testing.T, body func(t *testing.T, env *Env), opts ...Option) {
 			body(t, env)
 		})
 	}
+}
+
+// cannotRun reports whether Each leaves b out because it cannot give what c asks for: the fake
+// is a single server (no WithCluster); a container is reached over TCP (no WithInProcess) and is
+// not an embedded nats-server (no WithServerOptions).
+func cannotRun(b Backend, c *config) bool {
+	switch b {
+	case Fake:
+		return c.cluster()
+	case Container:
+		return c.inProcess || c.serverOpts != nil
+	}
+	return false
 }

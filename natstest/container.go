@@ -59,17 +59,6 @@ func eachLeavesOut(b Backend) bool {
 	return v == "0" || strings.EqualFold(v, "false")
 }
 
-// cannotRun reports whether Each leaves b out because it cannot give what opts ask for: a
-// container is reached over TCP (no WithInProcess) and is not an embedded nats-server (no
-// WithServerOptions).
-func cannotRun(b Backend, opts []Option) bool {
-	if b != Container {
-		return false
-	}
-	c := newConfig(opts)
-	return c.inProcess || c.serverOpts != nil
-}
-
 // requiredError is a backend that is not available but must be: Each fails instead of skipping.
 type requiredError struct{ err error }
 
