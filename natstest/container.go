@@ -195,23 +195,33 @@ func (ci *containerInstance) dialOptions() []nats.Option { return nil }
 
 // connz is the server's monitoring /connz.
 func (ci *containerInstance) connz(ctx context.Context, query url.Values) (*server.Connz, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, ci.srv.MonitoringURL()+"/connz?"+query.Encode(), nil)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := ci.http.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("monitoring /connz: %s", resp.Status)
-	}
 	var cz server.Connz
-	if err := json.NewDecoder(resp.Body).Decode(&cz); err != nil {
-		return nil, fmt.Errorf("monitoring /connz: %w", err)
+	if err := getMonitoring(ctx, ci.http, ci.srv.MonitoringURL(), "/connz?"+query.Encode(), &cz); err != nil {
+		return nil, err
 	}
 	return &cz, nil
+}
+
+// getMonitoring decodes the JSON a server's monitoring endpoint (base, then path with its
+// query) answers into v.
+func getMonitoring(ctx context.Context, hc *http.Client, base, path string, v any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+path, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	endpoint, _, _ := strings.Cut(path, "?")
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("monitoring %s: %s", endpoint, resp.Status)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		return fmt.Errorf("monitoring %s: %w", endpoint, err)
+	}
+	return nil
 }
 
 func (ci *containerInstance) interest(ctx context.Context, subj string, skip []clientID) (int, error) {

@@ -2,7 +2,6 @@ package natstest
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -290,21 +289,8 @@ func (cc *containerCluster) running() []int {
 
 // monitor reads node i's monitoring endpoint path (with its query) into v.
 func (cc *containerCluster) monitor(ctx context.Context, i int, path string, v any) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, cc.cl.Node(i).MonitoringURL()+path, nil)
-	if err != nil {
-		return err
-	}
-	resp, err := cc.http.Do(req)
-	if err != nil {
+	if err := getMonitoring(ctx, cc.http, cc.cl.Node(i).MonitoringURL(), path, v); err != nil {
 		return fmt.Errorf("node n%d: %w", i+1, err)
-	}
-	defer resp.Body.Close()
-	endpoint, _, _ := strings.Cut(path, "?")
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("node n%d: monitoring %s: %s", i+1, endpoint, resp.Status)
-	}
-	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
-		return fmt.Errorf("node n%d: monitoring %s: %w", i+1, endpoint, err)
 	}
 	return nil
 }
