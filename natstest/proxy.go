@@ -153,10 +153,13 @@ const maxFrame = 64<<20 + 1<<16
 // subscriptions, and logging every message the server delivers to it if the proxy keeps a log. A frame it cannot parse
 // ends the reading that way: the rest is forwarded as it comes.
 func (p *clientProxy) pumpFrames(pc *proxied) {
+	// A publish over the server's max payload goes on to the server as it comes: its
+	// "Maximum Payload Violation" answers the control line, before any payload is sent.
+	fromClient := wire.NewReader(pc.client, maxFrame)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		pump(pc.client, func(f *wire.Frame) error { return p.fromClient(pc, f) }, func(f *wire.Frame) bool {
+		pump(pc.client, fromClient, func(f *wire.Frame) error { return p.fromClient(pc, f) }, func(f *wire.Frame) bool {
 			switch f.Op {
 			case wire.OpConnect:
 				var c struct {
@@ -178,11 +181,14 @@ func (p *clientProxy) pumpFrames(pc *proxied) {
 		})
 		pc.close()
 	}()
-	pump(pc.server, func(f *wire.Frame) error { return pc.writeClient(f.Raw) }, func(f *wire.Frame) bool {
+	pump(pc.server, wire.NewReader(pc.server, maxFrame), func(f *wire.Frame) error { return pc.writeClient(f.Raw) }, func(f *wire.Frame) bool {
 		switch f.Op {
 		case wire.OpInfo:
 			if cid, ok := infoClientID(append([]byte("INFO "), f.Arg...)); ok {
 				p.register(cid, pc)
+			}
+			if max := infoMaxPayload(f.Arg); max > 0 {
+				fromClient.SetMaxPayload(max)
 			}
 		case wire.OpMsg, wire.OpHMsg:
 			if p.log != nil {
@@ -411,8 +417,7 @@ func (p *clientProxy) sync(ctx context.Context) error {
 
 // pump copies frames from src to write, showing each to see first; see returns false to keep a
 // frame back.
-func pump(src net.Conn, write func(*wire.Frame) error, see func(*wire.Frame) bool) {
-	r := wire.NewReader(src, maxFrame)
+func pump(src net.Conn, r *wire.Reader, write func(*wire.Frame) error, see func(*wire.Frame) bool) {
 	for {
 		f, err := r.Next()
 		if err != nil {
@@ -521,6 +526,15 @@ func infoClientID(line []byte) (uint64, bool) {
 		return 0, false
 	}
 	return info.ClientID, true
+}
+
+// infoMaxPayload reads max_payload from an INFO's JSON, or 0.
+func infoMaxPayload(arg []byte) int {
+	var info struct {
+		MaxPayload int `json:"max_payload"`
+	}
+	json.Unmarshal(arg, &info)
+	return info.MaxPayload
 }
 
 // disconnect cuts the connection of client cid off at both ends.

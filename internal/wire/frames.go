@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"sync/atomic"
 )
 
 // An Op is a protocol operation.
@@ -82,13 +83,20 @@ const maxLine = 64 << 10
 // A Reader reads frames from a stream.
 type Reader struct {
 	br         *bufio.Reader
-	maxPayload int
+	maxPayload atomic.Int64
 }
 
 // NewReader reads frames from r, refusing payloads over maxPayload bytes (a malformed frame).
 func NewReader(r io.Reader, maxPayload int) *Reader {
-	return &Reader{br: bufio.NewReaderSize(r, maxLine), maxPayload: maxPayload}
+	rd := &Reader{br: bufio.NewReaderSize(r, maxLine)}
+	rd.SetMaxPayload(maxPayload)
+	return rd
 }
+
+// SetMaxPayload changes the largest payload the reader accepts, from the next frame on: a proxy
+// learns the server's limit from its INFO, and hands a larger PUB on to the server at once, whose
+// error for it comes before any payload is read.
+func (r *Reader) SetMaxPayload(n int) { r.maxPayload.Store(int64(n)) }
 
 // Buffered is the bytes read from the stream but not yet returned in a frame: after
 // ErrMalformed, the caller forwards them before the rest of the stream.
@@ -149,7 +157,7 @@ func (r *Reader) Next() (*Frame, error) {
 	default:
 		err = ErrMalformed
 	}
-	if err == nil && need > r.maxPayload {
+	if err == nil && int64(need) > r.maxPayload.Load() {
 		err = fmt.Errorf("%w: payload of %d bytes", ErrMalformed, need)
 	}
 	if err != nil {

@@ -84,7 +84,15 @@ func TestReaderMalformed(t *testing.T) {
 			t.Errorf("%q: the frame's bytes and what is buffered (%q) are not the stream", in, rest)
 		}
 	}
-	r := NewReader(strings.NewReader("PUB a 10\r\nabc"), 1<<20)
+	r := NewReader(strings.NewReader("PUB a 5\r\nhello\r\nPUB a 5\r\nhello\r\n"), 1<<20)
+	if _, err := r.Next(); err != nil {
+		t.Fatal(err)
+	}
+	r.SetMaxPayload(4)
+	if f, err := r.Next(); !errors.Is(err, ErrMalformed) || string(f.Raw) != "PUB a 5\r\n" {
+		t.Errorf("a payload over a lowered limit: %v, %q", err, f.Raw)
+	}
+	r = NewReader(strings.NewReader("PUB a 10\r\nabc"), 1<<20)
 	if f, err := r.Next(); err != io.ErrUnexpectedEOF || string(f.Raw) != "PUB a 10\r\nabc" {
 		t.Errorf("a cut payload: %v, %q", err, f.Raw)
 	}
