@@ -2,7 +2,6 @@ package containers
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -13,8 +12,14 @@ import (
 
 	"github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/client"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nuid"
 	"github.com/testcontainers/testcontainers-go"
 	tcnetwork "github.com/testcontainers/testcontainers-go/network"
+
+	"github.com/natskit/natskit/internal/mesh"
+	"github.com/natskit/natskit/internal/monitor"
 )
 
 // ClusterName is the nats-server cluster name of RunCluster's clusters.
@@ -25,16 +30,18 @@ const ClusterName = "natskit"
 // client and monitoring ports are mapped to 127.0.0.1. Nodes are numbered from 0: Node(0) is
 // the server named n1.
 type Cluster struct {
-	nodes []*Server
-	net   *testcontainers.DockerNetwork
-	cli   *client.Client
+	nodes     []*Server
+	net       *testcontainers.DockerNetwork
+	cli       *client.Client
+	jetStream bool
 
 	mu         sync.Mutex
 	terminated bool
 }
 
-// RunCluster starts an n-node cluster and returns once every node accepts clients and, with
-// JetStream on, every node knows the JetStream meta leader.
+// RunCluster starts an n-node cluster and returns once it is ready as WaitReady says: every
+// node accepts clients and routes to every other node and, with JetStream on, every node
+// follows one meta leader.
 func RunCluster(ctx context.Context, n int, opts ...Option) (*Cluster, error) {
 	if n < 1 {
 		return nil, fmt.Errorf("containers: a cluster of %d nodes", n)
@@ -55,7 +62,7 @@ func RunCluster(ctx context.Context, n int, opts ...Option) (*Cluster, error) {
 		cli.Close()
 		return nil, fmt.Errorf("containers: network: %w", err)
 	}
-	c := &Cluster{nodes: make([]*Server, n), net: nw, cli: cli}
+	c := &Cluster{nodes: make([]*Server, n), net: nw, cli: cli, jetStream: o.jetStream}
 	routes := make([]string, n)
 	for i := range routes {
 		routes[i] = fmt.Sprintf("nats://n%d:6222", i+1)
@@ -78,11 +85,9 @@ func RunCluster(ctx context.Context, n int, opts ...Option) (*Cluster, error) {
 		c.Terminate(context.WithoutCancel(ctx))
 		return nil, err
 	}
-	if o.jetStream {
-		if err := c.WaitForMetaLeader(ctx); err != nil {
-			c.Terminate(context.WithoutCancel(ctx))
-			return nil, err
-		}
+	if err := c.WaitReady(ctx); err != nil {
+		c.Terminate(context.WithoutCancel(ctx))
+		return nil, err
 	}
 	return c, nil
 }
@@ -110,6 +115,7 @@ func (c *Cluster) ClientURL() string { return strings.Join(c.ClientURLs(), ",") 
 func (c *Cluster) StopNode(ctx context.Context, i int) error { return c.nodes[i].Stop(ctx) }
 
 // StartNode starts node i again and returns once it accepts clients. Its client URL may change.
+// WaitReady says when it has rejoined the cluster.
 func (c *Cluster) StartNode(ctx context.Context, i int) error { return c.nodes[i].Start(ctx) }
 
 // Disconnect cuts node i off the cluster's network: the other nodes lose their routes to it,
@@ -123,7 +129,8 @@ func (c *Cluster) Disconnect(ctx context.Context, i int) error {
 }
 
 // Reconnect puts node i back on the cluster's network, under its name, after Disconnect. Its
-// ports are mapped anew: its ClientURL and MonitoringURL change.
+// ports are mapped anew: its ClientURL and MonitoringURL change. WaitReady says when it has
+// rejoined the cluster.
 func (c *Cluster) Reconnect(ctx context.Context, i int) error {
 	_, err := c.cli.NetworkConnect(ctx, c.net.ID, client.NetworkConnectOptions{
 		Container:      c.nodes[i].ContainerID(),
@@ -139,14 +146,152 @@ func (c *Cluster) Reconnect(ctx context.Context, i int) error {
 	return nil
 }
 
-// WaitForMetaLeader returns once every running node names the same JetStream meta leader and
-// the leader sees every running follower current (their monitoring /jsz says so). Without a deadline in ctx it waits at most a minute.
-func (c *Cluster) WaitForMetaLeader(ctx context.Context) error {
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, defaultReadyTimeout)
-		defer cancel()
+// WaitReady returns once every running node is joined to every other running node by all the
+// routes nats-server opens between two nodes (the pool, and one for each pinned account) and,
+// with JetStream on, the condition of WaitForMetaLeader holds. Without the first, a cluster
+// whose nodes all follow one meta leader may still lack, between two followers, the route that
+// carries an account's messages while duplicate routes are replaced: a reply sent across it is
+// lost, so a stream created at that moment never hears back from its new leader. Without a
+// deadline in ctx it waits at most a minute.
+func (c *Cluster) WaitReady(ctx context.Context) error {
+	ctx, cancel := withReadyTimeout(ctx)
+	defer cancel()
+	hc := &http.Client{Timeout: 2 * time.Second}
+	defer hc.CloseIdleConnections()
+	start := time.Now()
+	for {
+		err := c.routed(ctx, hc)
+		if err == nil {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("containers: cluster not routed after %v: %w (%v)", time.Since(start).Round(time.Millisecond), ctx.Err(), err)
+		case <-time.After(100 * time.Millisecond):
+		}
 	}
+	if !c.jetStream {
+		return nil
+	}
+	if err := c.WaitForMetaLeader(ctx); err != nil {
+		return err
+	}
+	return c.placeable(ctx)
+}
+
+// jsErrCodeNoPeers is nats-server's error code for "no suitable peers for placement".
+const jsErrCodeNoPeers = 10005
+
+// placeable returns once a stream with a replica on every running node can be created. The
+// meta leader places replicas only on nodes it has had a statistics report from, which each
+// node sends on a timer that backs off from 250 ms: a cluster whose nodes all follow the
+// leader may still answer a create with "no suitable peers for placement" for a few seconds.
+// It creates a stream in memory, named natskit_ready_<unique> with no other subject, and
+// deletes it. A cluster it cannot log in to, or that refuses the stream for another reason
+// (permissions, a stream of the user's that takes every subject), is not probed.
+func (c *Cluster) placeable(ctx context.Context) error {
+	running := c.running()
+	urls := make([]string, len(running))
+	for k, i := range running {
+		urls[k] = c.nodes[i].ClientURL()
+	}
+	opts := append([]nats.Option{nats.Name("natskit-ready"), nats.Timeout(2 * time.Second), nats.NoReconnect()}, c.nodes[0].opts.credentials()...)
+	nc, err := nats.Connect(strings.Join(urls, ","), opts...)
+	if err != nil {
+		return nil // a server that refuses the login has answered; the cluster's own checks passed
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return nil
+	}
+	name := "natskit_ready_" + nuid.Next()
+	start := time.Now()
+	var last error
+	for {
+		actx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		_, err := js.CreateStream(actx, jetstream.StreamConfig{Name: name, Storage: jetstream.MemoryStorage, Replicas: len(running)})
+		cancel()
+		if err == nil {
+			break
+		}
+		var apiErr *jetstream.APIError
+		if errors.As(err, &apiErr) && apiErr.ErrorCode != jsErrCodeNoPeers {
+			return nil // refused for a reason placement has no part in
+		}
+		last = err
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("containers: a stream of %d replicas cannot be placed after %v: %w (%v)", len(running), time.Since(start).Round(time.Millisecond), ctx.Err(), last)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	for {
+		actx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		err := js.DeleteStream(actx, name)
+		cancel()
+		if err == nil || errors.Is(err, jetstream.ErrStreamNotFound) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("containers: delete the readiness stream %s: %w (%v)", name, ctx.Err(), err)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// running is the indices of the nodes whose containers run.
+func (c *Cluster) running() []int {
+	var out []int
+	for i, s := range c.nodes {
+		if s.ctr.IsRunning() {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// routed returns nil if every running node is joined to every other running node by every
+// route nats-server opens between two nodes (see internal/mesh), and otherwise what is missing.
+func (c *Cluster) routed(ctx context.Context, hc *http.Client) error {
+	running := c.running()
+	peers := make([]string, len(running))
+	lists := make([][]mesh.Route, len(running))
+	pools := make([]int, len(running))
+	for k, i := range running {
+		peers[k] = c.nodes[i].opts.serverName
+		var rz struct {
+			Routes []mesh.Route `json:"routes"`
+		}
+		if err := monitor.Get(ctx, hc, c.nodes[i].MonitoringURL(), "/routez", &rz); err != nil {
+			return fmt.Errorf("n%d: %w", i+1, err)
+		}
+		var vz struct {
+			Cluster struct {
+				PoolSize int `json:"pool_size"`
+			} `json:"cluster"`
+		}
+		if err := monitor.Get(ctx, hc, c.nodes[i].MonitoringURL(), "/varz", &vz); err != nil {
+			return fmt.Errorf("n%d: %w", i+1, err)
+		}
+		lists[k], pools[k] = rz.Routes, vz.Cluster.PoolSize
+	}
+	pinned := mesh.Pinned(lists...)
+	for k := range running {
+		if err := mesh.Missing(peers[k], lists[k], peers, pools[k], pinned); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// WaitForMetaLeader returns once every running node names the same JetStream meta leader and
+// the leader sees every running follower current (their monitoring /jsz says so). Without a
+// deadline in ctx it waits at most a minute.
+func (c *Cluster) WaitForMetaLeader(ctx context.Context) error {
+	ctx, cancel := withReadyTimeout(ctx)
+	defer cancel()
 	hc := &http.Client{Timeout: 2 * time.Second}
 	defer hc.CloseIdleConnections()
 	var last string
@@ -169,19 +314,9 @@ func (c *Cluster) WaitForMetaLeader(ctx context.Context) error {
 // metaLeader is the meta leader every running node agrees on, or "".
 func (c *Cluster) metaLeader(ctx context.Context, hc *http.Client) (string, error) {
 	leader, running, current := "", 0, 0
-	for _, s := range c.nodes {
-		if !s.ctr.IsRunning() {
-			continue
-		}
+	for _, i := range c.running() {
+		s := c.nodes[i]
 		running++
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.MonitoringURL()+"/jsz", nil)
-		if err != nil {
-			return "", err
-		}
-		resp, err := hc.Do(req)
-		if err != nil {
-			return "", err
-		}
 		var jsz struct {
 			Meta *struct {
 				Leader   string `json:"leader"`
@@ -191,10 +326,8 @@ func (c *Cluster) metaLeader(ctx context.Context, hc *http.Client) (string, erro
 				} `json:"replicas"`
 			} `json:"meta_cluster"`
 		}
-		err = json.NewDecoder(resp.Body).Decode(&jsz)
-		resp.Body.Close()
-		if err != nil {
-			return "", err
+		if err := monitor.Get(ctx, hc, s.MonitoringURL(), "/jsz", &jsz); err != nil {
+			return "", fmt.Errorf("n%d: %w", i+1, err)
 		}
 		if jsz.Meta == nil || jsz.Meta.Leader == "" || (leader != "" && jsz.Meta.Leader != leader) {
 			return "", nil
@@ -212,6 +345,14 @@ func (c *Cluster) metaLeader(ctx context.Context, hc *http.Client) (string, erro
 		return "", nil
 	}
 	return leader, nil
+}
+
+// withReadyTimeout is ctx, bounded by defaultReadyTimeout if it has no deadline.
+func withReadyTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
+	if _, ok := ctx.Deadline(); ok {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, defaultReadyTimeout)
 }
 
 // Terminate removes every node's container, then the network. It is safe to call more than once.

@@ -2,9 +2,9 @@ package containers_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"testing"
 	"time"
 
@@ -12,7 +12,33 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/natskit/natskit/containers"
+	"github.com/natskit/natskit/internal/mesh"
+	"github.com/natskit/natskit/internal/monitor"
 )
+
+// createStream creates the stream cfg, each attempt with a timeout of its own: a request whose
+// answer is lost (a route that has just dropped, a group still electing its leader) is sent
+// again rather than waited on until ctx ends. Creating the same stream again is no error.
+func createStream(ctx context.Context, t *testing.T, js jetstream.JetStream, cfg jetstream.StreamConfig) jetstream.Stream {
+	t.Helper()
+	start := time.Now()
+	for attempt := 1; ; attempt++ {
+		actx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		s, err := js.CreateStream(actx, cfg)
+		cancel()
+		if err == nil {
+			return s
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("create stream %s: %d attempts in %v, the last: %v", cfg.Name, attempt, time.Since(start).Round(time.Millisecond), err)
+		}
+		t.Logf("create stream %s, attempt %d: %v", cfg.Name, attempt, err)
+		select {
+		case <-ctx.Done():
+		case <-time.After(200 * time.Millisecond): // the next attempt, within ctx's deadline
+		}
+	}
+}
 
 // publish publishes payload with a message ID, retrying through a failover: the ID makes a
 // retried publish that did land a duplicate the stream drops.
@@ -69,9 +95,7 @@ func TestClusterStopNodeLosesNothing(t *testing.T) {
 	js, _ := jetstream.New(nc)
 	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	if _, err := js.CreateStream(sctx, jetstream.StreamConfig{Name: "ORDERS", Subjects: []string{"orders.>"}, Replicas: 3}); err != nil {
-		t.Fatal(err)
-	}
+	createStream(sctx, t, js, jetstream.StreamConfig{Name: "ORDERS", Subjects: []string{"orders.>"}, Replicas: 3})
 	cons, err := js.CreateOrUpdateConsumer(sctx, "ORDERS", jetstream.ConsumerConfig{Durable: "billing", AckPolicy: jetstream.AckExplicitPolicy, Replicas: 3})
 	if err != nil {
 		t.Fatal(err)
@@ -118,7 +142,7 @@ func TestClusterStopNodeLosesNothing(t *testing.T) {
 	if err := c.StartNode(ctx, stopped); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.WaitForMetaLeader(ctx); err != nil {
+	if err := c.WaitReady(ctx); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("n%d back in %v", stopped+1, time.Since(start).Round(time.Millisecond))
@@ -135,22 +159,9 @@ func TestClusterDisconnectReconnect(t *testing.T) {
 	c := containers.RunClusterT(t, 3, containers.WithJetStream(false))
 	// peers is the set of servers node i has a route to, from its monitoring /routez.
 	peers := func(i int) map[string]bool {
-		resp, err := http.Get(c.Node(i).MonitoringURL() + "/routez")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var rz struct {
-			Routes []struct {
-				Remote string `json:"remote_name"`
-			} `json:"routes"`
-		}
-		if err := json.NewDecoder(resp.Body).Decode(&rz); err != nil {
-			t.Fatal(err)
-		}
 		out := map[string]bool{}
-		for _, r := range rz.Routes {
-			out[r.Remote] = true
+		for _, r := range routez(t, c, i) {
+			out[r.RemoteName] = true
 		}
 		return out
 	}
@@ -203,4 +214,64 @@ func TestClusterDisconnectReconnect(t *testing.T) {
 		return err == nil
 	})
 	t.Logf("n1 routes to n3 again %v after Reconnect", time.Since(start).Round(time.Millisecond))
+}
+
+// routez is node i's routes, from its monitoring /routez.
+func routez(t *testing.T, c *containers.Cluster, i int) []mesh.Route {
+	t.Helper()
+	var rz struct {
+		Routes []mesh.Route `json:"routes"`
+	}
+	if err := monitor.Get(context.Background(), http.DefaultClient, c.Node(i).MonitoringURL(), "/routez", &rz); err != nil {
+		t.Fatal(err)
+	}
+	return rz.Routes
+}
+
+// A cluster RunCluster returns is ready for an R3 stream at once: every pair of nodes has its
+// whole route pool and the system account's route, the meta leader can place a replica on every
+// node, and the create is answered on the first attempt. The readiness probe leaves no stream.
+func TestClusterReadyForAnR3StreamAtOnce(t *testing.T) {
+	c := containers.RunClusterT(t, 3)
+	names := []string{"n1", "n2", "n3"}
+	lists := make([][]mesh.Route, c.Size())
+	for i := range lists {
+		lists[i] = routez(t, c, i)
+	}
+	pinned := mesh.Pinned(lists...)
+	if !slices.Contains(pinned, "$SYS") {
+		t.Errorf("no node has a route pinned to the system account: %v", lists)
+	}
+	for i, routes := range lists {
+		if err := mesh.Missing(names[i], routes, names, 3, pinned); err != nil {
+			t.Errorf("RunCluster returned before the mesh was whole: %v", err)
+		}
+	}
+
+	nc, err := nats.Connect(c.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	lister := js.StreamNames(ctx)
+	var streams []string
+	for name := range lister.Name() {
+		streams = append(streams, name)
+	}
+	if err := lister.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if len(streams) != 0 {
+		t.Errorf("streams after RunCluster: %v, want none", streams)
+	}
+	s, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "ORDERS", Subjects: []string{"orders.>"}, Replicas: 3})
+	if err != nil {
+		t.Fatalf("create an R3 stream on a cluster RunCluster calls ready: %v", err)
+	}
+	if got := len(s.CachedInfo().Cluster.Replicas); got != 2 {
+		t.Errorf("the stream has %d replicas besides its leader, want 2", got)
+	}
 }

@@ -2,7 +2,6 @@ package containers_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -13,19 +12,11 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/natskit/natskit/containers"
+	"github.com/natskit/natskit/internal/monitor"
 )
 
 // jszStreamMsgs is how many messages node i's own replica of stream holds, from its /jsz.
 func jszStreamMsgs(ctx context.Context, c *containers.Cluster, i int, stream string) (uint64, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.Node(i).MonitoringURL()+"/jsz?streams=true", nil)
-	if err != nil {
-		return 0, err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close()
 	var jz struct {
 		Accounts []struct {
 			Streams []struct {
@@ -36,7 +27,7 @@ func jszStreamMsgs(ctx context.Context, c *containers.Cluster, i int, stream str
 			} `json:"stream_detail"`
 		} `json:"account_details"`
 	}
-	if err := json.NewDecoder(resp.Body).Decode(&jz); err != nil {
+	if err := monitor.Get(ctx, http.DefaultClient, c.Node(i).MonitoringURL(), "/jsz?streams=true", &jz); err != nil {
 		return 0, err
 	}
 	for _, a := range jz.Accounts {
@@ -61,10 +52,7 @@ func TestClusterPartitionOfTheStreamLeader(t *testing.T) {
 	}
 	defer nc.Close()
 	js, _ := jetstream.New(nc)
-	s, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "ORDERS", Subjects: []string{"orders.>"}, Replicas: 3})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := createStream(ctx, t, js, jetstream.StreamConfig{Name: "ORDERS", Subjects: []string{"orders.>"}, Replicas: 3})
 	const n = 20
 	for i := range n {
 		publish(ctx, t, js, "orders.new", fmt.Sprint("before-", i))

@@ -19,6 +19,8 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/natskit/natskit/internal/mesh"
 )
 
 // A ClusterOption configures NewCluster and NewSuperCluster.
@@ -484,14 +486,15 @@ func (s *clusterSet) waitReady(ctx context.Context, formation time.Duration) err
 	return fmt.Errorf("not ready after %v: %w", time.Since(start).Round(time.Millisecond), last)
 }
 
-// check returns nil if every running node listens, routes to every other running node of its
-// cluster, has its gateways to every other cluster, and follows the one JetStream meta leader,
+// check returns nil if every running node listens, is joined to every other running node of
+// its cluster by every route nats-server opens between two nodes (see internal/mesh), has its gateways to every other cluster, and follows the one JetStream meta leader,
 // which sees every running node; and otherwise what is missing.
 func (s *clusterSet) check() error {
 	type live struct {
 		srv     *server.Server
 		name    string
 		cluster int
+		pool    int // the route pool size
 	}
 	var all []live
 	running := make([][]string, len(s.clusters)) // node names, by cluster
@@ -499,7 +502,11 @@ func (s *clusterSet) check() error {
 	for ci, c := range s.clusters {
 		for _, n := range c.nodes {
 			if n.alive {
-				all = append(all, live{n.srv, n.name, ci})
+				pool := n.opts.Cluster.PoolSize
+				if pool == 0 {
+					pool = server.DEFAULT_ROUTE_POOL_SIZE
+				}
+				all = append(all, live{n.srv, n.name, ci, pool})
 				running[ci] = append(running[ci], n.name)
 			}
 		}
@@ -511,15 +518,20 @@ func (s *clusterSet) check() error {
 			return fmt.Errorf("node %s does not listen yet", l.name)
 		}
 	}
-	for _, l := range all {
+	routes := make([][]mesh.Route, len(all))
+	for k, l := range all {
 		rz, err := l.srv.Routez(nil)
 		if err != nil {
 			return fmt.Errorf("node %s: routez: %w", l.name, err)
 		}
-		for _, peer := range running[l.cluster] {
-			if peer != l.name && !slices.ContainsFunc(rz.Routes, func(r *server.RouteInfo) bool { return r.RemoteName == peer }) {
-				return fmt.Errorf("node %s has no route to %s", l.name, peer)
-			}
+		for _, r := range rz.Routes {
+			routes[k] = append(routes[k], mesh.Route{RemoteName: r.RemoteName, Account: r.Account})
+		}
+	}
+	pinned := mesh.Pinned(routes...)
+	for k, l := range all {
+		if err := mesh.Missing(l.name, routes[k], running[l.cluster], l.pool, pinned); err != nil {
+			return err
 		}
 	}
 	if gateways {

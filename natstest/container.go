@@ -20,6 +20,7 @@ import (
 
 	"github.com/natskit/natskit/containers"
 	"github.com/natskit/natskit/fake"
+	"github.com/natskit/natskit/internal/monitor"
 )
 
 // Container runs the real nats-server in a Docker container (package containers): the image of
@@ -196,32 +197,10 @@ func (ci *containerInstance) dialOptions() []nats.Option { return nil }
 // connz is the server's monitoring /connz.
 func (ci *containerInstance) connz(ctx context.Context, query url.Values) (*server.Connz, error) {
 	var cz server.Connz
-	if err := getMonitoring(ctx, ci.http, ci.srv.MonitoringURL(), "/connz?"+query.Encode(), &cz); err != nil {
+	if err := monitor.Get(ctx, ci.http, ci.srv.MonitoringURL(), "/connz?"+query.Encode(), &cz); err != nil {
 		return nil, err
 	}
 	return &cz, nil
-}
-
-// getMonitoring decodes the JSON a server's monitoring endpoint (base, then path with its
-// query) answers into v.
-func getMonitoring(ctx context.Context, hc *http.Client, base, path string, v any) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+path, nil)
-	if err != nil {
-		return err
-	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	endpoint, _, _ := strings.Cut(path, "?")
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("monitoring %s: %s", endpoint, resp.Status)
-	}
-	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
-		return fmt.Errorf("monitoring %s: %w", endpoint, err)
-	}
-	return nil
 }
 
 func (ci *containerInstance) interest(ctx context.Context, subj string, skip []clientID) (int, error) {

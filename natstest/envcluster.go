@@ -8,7 +8,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -19,6 +18,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/natskit/natskit/containers"
+	"github.com/natskit/natskit/internal/monitor"
 )
 
 // An Env on a cluster (WithCluster): the embedded and container cluster instances, and the Env's
@@ -289,7 +289,7 @@ func (cc *containerCluster) running() []int {
 
 // monitor reads node i's monitoring endpoint path (with its query) into v.
 func (cc *containerCluster) monitor(ctx context.Context, i int, path string, v any) error {
-	if err := getMonitoring(ctx, cc.http, cc.cl.Node(i).MonitoringURL(), path, v); err != nil {
+	if err := monitor.Get(ctx, cc.http, cc.cl.Node(i).MonitoringURL(), path, v); err != nil {
 		return fmt.Errorf("node n%d: %w", i+1, err)
 	}
 	return nil
@@ -398,38 +398,7 @@ func (cc *containerCluster) waitReady(ctx context.Context) error {
 		ctx, cancel = context.WithTimeout(ctx, time.Minute)
 		defer cancel()
 	}
-	start := time.Now()
-	var last error
-	err := poll(ctx, func() (bool, error) {
-		last = cc.routed(ctx)
-		return last == nil, nil
-	})
-	if err != nil {
-		return fmt.Errorf("not ready after %v: %w", time.Since(start).Round(time.Millisecond), errors.Join(last, err))
-	}
-	if cc.jetStream {
-		return cc.cl.WaitForMetaLeader(ctx)
-	}
-	return nil
-}
-
-// routed returns nil if every running node routes to every other running node, and otherwise
-// what is missing.
-func (cc *containerCluster) routed(ctx context.Context) error {
-	running := cc.running()
-	for _, i := range running {
-		var rz server.Routez
-		if err := cc.monitor(ctx, i, "/routez", &rz); err != nil {
-			return err
-		}
-		for _, j := range running {
-			peer := fmt.Sprintf("n%d", j+1)
-			if j != i && !slices.ContainsFunc(rz.Routes, func(r *server.RouteInfo) bool { return r.RemoteName == peer }) {
-				return fmt.Errorf("node n%d has no route to %s", i+1, peer)
-			}
-		}
-	}
-	return nil
+	return cc.cl.WaitReady(ctx)
 }
 
 // Nodes is the number of servers under the Env: WithCluster's n, or 1.
