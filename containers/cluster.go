@@ -187,58 +187,84 @@ const jsErrCodeNoPeers = 10005
 // node sends on a timer that backs off from 250 ms: a cluster whose nodes all follow the
 // leader may still answer a create with "no suitable peers for placement" for a few seconds.
 // It creates a stream in memory, named natskit_ready_<unique> with no other subject, and
-// deletes it. A cluster it cannot log in to, or that refuses the stream for another reason
-// (permissions, a stream of the user's that takes every subject), is not probed.
+// deletes it. A cluster it cannot log in to, whose account has no JetStream or may not use its
+// API, or that refuses the stream for another reason (a stream of the user's that takes every
+// subject, a limit), is not probed.
 func (c *Cluster) placeable(ctx context.Context) error {
 	running := c.running()
 	urls := make([]string, len(running))
 	for k, i := range running {
 		urls[k] = c.nodes[i].ClientURL()
 	}
-	opts := append([]nats.Option{nats.Name("natskit-ready"), nats.Timeout(2 * time.Second), nats.NoReconnect()}, c.nodes[0].opts.credentials()...)
-	nc, err := nats.Connect(strings.Join(urls, ","), opts...)
-	if err != nil {
-		return nil // a server that refuses the login has answered; the cluster's own checks passed
+	denied := make(chan struct{})
+	var once sync.Once
+	opts := append([]nats.Option{
+		nats.Name("natskit-ready"), nats.Timeout(2 * time.Second), nats.NoReconnect(),
+		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
+			if errors.Is(err, nats.ErrPermissionViolation) {
+				once.Do(func() { close(denied) })
+			}
+		}),
+	}, c.nodes[0].opts.credentials()...)
+	start := time.Now()
+	var last error
+	// try runs op until it succeeds, or it fails for a reason other than placement or a lost
+	// answer (then the cluster is not probed), or ctx ends.
+	try := func(what string, op func(context.Context) error) (probed bool, err error) {
+		for {
+			actx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			err := op(actx)
+			cancel()
+			var apiErr *jetstream.APIError
+			switch {
+			case err == nil:
+				return true, nil
+			case errors.As(err, &apiErr) && apiErr.ErrorCode != jsErrCodeNoPeers,
+				errors.Is(err, nats.ErrNoResponders), authRefused(err):
+				return false, nil
+			}
+			last = err
+			select {
+			case <-denied:
+				return false, nil
+			case <-ctx.Done():
+				return false, fmt.Errorf("containers: %s after %v: %w (%v)", what, time.Since(start).Round(time.Millisecond), ctx.Err(), last)
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
 	}
-	defer nc.Close()
+	var nc *nats.Conn
+	defer func() {
+		if nc != nil {
+			nc.Close()
+		}
+	}()
+	if ok, err := try("connect to the cluster", func(context.Context) (err error) {
+		nc, err = nats.Connect(strings.Join(urls, ","), opts...)
+		return err
+	}); !ok {
+		return err
+	}
 	js, err := jetstream.New(nc)
 	if err != nil {
 		return nil
 	}
 	name := "natskit_ready_" + nuid.Next()
-	start := time.Now()
-	var last error
-	for {
-		actx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	what := fmt.Sprintf("place a stream of %d replicas", len(running))
+	if ok, err := try(what, func(actx context.Context) error {
 		_, err := js.CreateStream(actx, jetstream.StreamConfig{Name: name, Storage: jetstream.MemoryStorage, Replicas: len(running)})
-		cancel()
-		if err == nil {
-			break
-		}
-		var apiErr *jetstream.APIError
-		if errors.As(err, &apiErr) && apiErr.ErrorCode != jsErrCodeNoPeers {
-			return nil // refused for a reason placement has no part in
-		}
-		last = err
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("containers: a stream of %d replicas cannot be placed after %v: %w (%v)", len(running), time.Since(start).Round(time.Millisecond), ctx.Err(), last)
-		case <-time.After(100 * time.Millisecond):
-		}
+		return err
+	}); !ok {
+		return err
 	}
-	for {
-		actx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	_, err = try("delete the readiness stream "+name, func(actx context.Context) error {
 		err := js.DeleteStream(actx, name)
-		cancel()
-		if err == nil || errors.Is(err, jetstream.ErrStreamNotFound) {
+		if errors.Is(err, jetstream.ErrStreamNotFound) {
 			return nil
 		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("containers: delete the readiness stream %s: %w (%v)", name, ctx.Err(), err)
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
+		return err
+	})
+	return err
 }
 
 // running is the indices of the nodes whose containers run.

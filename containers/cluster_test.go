@@ -275,3 +275,24 @@ func TestClusterReadyForAnR3StreamAtOnce(t *testing.T) {
 		t.Errorf("the stream has %d replicas besides its leader, want 2", got)
 	}
 }
+
+// The readiness probe logs in as the cluster's user: a cluster with one is ready for an R3
+// stream at once too.
+func TestClusterWithUserReadyForAnR3StreamAtOnce(t *testing.T) {
+	c := containers.RunClusterT(t, 3, containers.WithUser("app", "s3cret"))
+	if nc, err := nats.Connect(c.ClientURL(), nats.NoReconnect()); err == nil {
+		nc.Close()
+		t.Fatal("a client without the user's password was let in")
+	}
+	nc, err := nats.Connect(c.ClientURL(), nats.UserInfo("app", "s3cret"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "ORDERS", Subjects: []string{"orders.>"}, Replicas: 3}); err != nil {
+		t.Fatalf("create an R3 stream on a cluster RunCluster calls ready: %v", err)
+	}
+}

@@ -424,7 +424,7 @@ func ping(ctx context.Context, url string, creds []nats.Option) error {
 	opts := append([]nats.Option{nats.Name("natskit-ready"), nats.Timeout(2 * time.Second), nats.NoReconnect()}, creds...)
 	nc, err := nats.Connect(url, opts...)
 	if err != nil {
-		if errors.Is(err, nats.ErrAuthorization) || strings.Contains(strings.ToLower(err.Error()), "authorization violation") {
+		if authRefused(err) {
 			return nil
 		}
 		return err
@@ -433,6 +433,11 @@ func ping(ctx context.Context, url string, creds []nats.Option) error {
 	fctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	return nc.FlushWithContext(fctx)
+}
+
+// authRefused says whether err is a server's refusal of a client's credentials.
+func authRefused(err error) bool {
+	return errors.Is(err, nats.ErrAuthorization) || strings.Contains(strings.ToLower(err.Error()), "authorization violation")
 }
 
 // Terminate stops the server and removes its container and volumes. It is safe to call more
