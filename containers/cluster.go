@@ -40,8 +40,8 @@ type Cluster struct {
 }
 
 // RunCluster starts an n-node cluster and returns once it is ready as WaitReady says: every
-// node accepts clients and routes to every other node and, with JetStream on, every node
-// follows one meta leader.
+// node accepts clients and has all its routes to every other node and, with JetStream on,
+// every node follows one meta leader that can place a replica on each of them.
 func RunCluster(ctx context.Context, n int, opts ...Option) (*Cluster, error) {
 	if n < 1 {
 		return nil, fmt.Errorf("containers: a cluster of %d nodes", n)
@@ -148,11 +148,13 @@ func (c *Cluster) Reconnect(ctx context.Context, i int) error {
 
 // WaitReady returns once every running node is joined to every other running node by all the
 // routes nats-server opens between two nodes (the pool, and one for each pinned account) and,
-// with JetStream on, the condition of WaitForMetaLeader holds. Without the first, a cluster
-// whose nodes all follow one meta leader may still lack, between two followers, the route that
-// carries an account's messages while duplicate routes are replaced: a reply sent across it is
-// lost, so a stream created at that moment never hears back from its new leader. Without a
-// deadline in ctx it waits at most a minute.
+// with JetStream on, the condition of WaitForMetaLeader holds and a stream with a replica on
+// every running node can be placed (checked by creating and deleting an in-memory stream
+// natskit_ready_<unique>). Without the first, a cluster whose nodes all follow one meta leader
+// may still lack, between two followers, the route that carries an account's messages while
+// duplicate routes are replaced: a reply sent across it is lost, so a stream created at that
+// moment never hears back from its new leader. Without a deadline in ctx it waits at most a
+// minute.
 func (c *Cluster) WaitReady(ctx context.Context) error {
 	ctx, cancel := withReadyTimeout(ctx)
 	defer cancel()
