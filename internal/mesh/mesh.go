@@ -1,11 +1,11 @@
-// Package mesh says whether the nodes of a nats-server cluster have every route they need
-// between them. Routes are one hop: a message that one node sends for an account reaches
-// another node only over the route that carries that account between the two. Since
-// nats-server 2.10, a pair of nodes is joined by a pool of route connections (the cluster's
-// pool_size, 3 by default; accounts are spread over the pool by a hash) and by one dedicated
-// route for each pinned account (the system account, at least). While a new cluster forms,
-// duplicate routes are closed and solicited again: a node can list a route to every peer and
-// still lack the one that carries an account's traffic, so a reply sent across it is lost.
+// Package mesh says whether the nodes of a nats-server cluster have every route they need between
+// them. Routes are one hop: a message that one node sends for an account reaches another node
+// only over the route that carries that account between the two. Since nats-server 2.10, a pair
+// of nodes is joined by a pool of route connections (the cluster's pool_size, 3 by default;
+// accounts are spread over the pool by a hash) and by one dedicated route for each pinned account
+// (the system account among them, unless pooling is off). While a new cluster forms, duplicate
+// routes are closed and solicited again: a node can list a route to every peer and still lack the
+// one that carries an account's traffic, so a reply sent across it is lost.
 package mesh
 
 import (
