@@ -114,8 +114,8 @@ func (c *Cluster) ClientURL() string { return strings.Join(c.ClientURLs(), ",") 
 // StopNode stops node i; its container, and its JetStream store, stay for StartNode.
 func (c *Cluster) StopNode(ctx context.Context, i int) error { return c.nodes[i].Stop(ctx) }
 
-// StartNode starts node i again and returns once it accepts clients. Its client URL may change.
-// WaitReady says when it has rejoined the cluster.
+// StartNode starts node i again and returns once it accepts clients, on the same ports as
+// before. WaitReady says when it has rejoined the cluster.
 func (c *Cluster) StartNode(ctx context.Context, i int) error { return c.nodes[i].Start(ctx) }
 
 // Disconnect cuts node i off the cluster's network: the other nodes lose their routes to it,
@@ -129,8 +129,8 @@ func (c *Cluster) Disconnect(ctx context.Context, i int) error {
 }
 
 // Reconnect puts node i back on the cluster's network, under its name, after Disconnect. Its
-// ports are mapped anew: its ClientURL and MonitoringURL change. WaitReady says when it has
-// rejoined the cluster.
+// ports are mapped again to the same host ports. WaitReady says when it has rejoined the
+// cluster.
 func (c *Cluster) Reconnect(ctx context.Context, i int) error {
 	_, err := c.cli.NetworkConnect(ctx, c.net.ID, client.NetworkConnectOptions{
 		Container:      c.nodes[i].ContainerID(),
@@ -139,7 +139,7 @@ func (c *Cluster) Reconnect(ctx context.Context, i int) error {
 	if err != nil {
 		return fmt.Errorf("containers: reconnect n%d: %w", i+1, err)
 	}
-	// Docker maps the ports anew when the container rejoins the network.
+	// Docker maps the ports again when the container rejoins the network.
 	if err := c.nodes[i].refreshURLs(ctx); err != nil {
 		return fmt.Errorf("containers: reconnect n%d: %w", i+1, err)
 	}

@@ -112,6 +112,7 @@ func TestClusterStopNodeLosesNothing(t *testing.T) {
 			stopped = i
 		}
 	}
+	stoppedURL := c.Node(stopped).ClientURL()
 	if err := c.StopNode(ctx, stopped); err != nil {
 		t.Fatal(err)
 	}
@@ -141,6 +142,9 @@ func TestClusterStopNodeLosesNothing(t *testing.T) {
 	start = time.Now()
 	if err := c.StartNode(ctx, stopped); err != nil {
 		t.Fatal(err)
+	}
+	if got := c.Node(stopped).ClientURL(); got != stoppedURL {
+		t.Errorf("n%d's client URL after StartNode: %s, want the same as before, %s", stopped+1, got, stoppedURL)
 	}
 	if err := c.WaitReady(ctx); err != nil {
 		t.Fatal(err)
@@ -191,6 +195,9 @@ func TestClusterDisconnectReconnect(t *testing.T) {
 	})
 	if err := c.Reconnect(ctx, 2); err != nil {
 		t.Fatal(err)
+	}
+	if got := c.Node(2).ClientURL(); got != n3 {
+		t.Errorf("n3's client URL after Reconnect: %s, want the same as before, %s", got, n3)
 	}
 	start := time.Now()
 	var sub *nats.Conn

@@ -13,7 +13,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -216,16 +218,54 @@ func run(ctx context.Context, img string, o *options) (*Server, error) {
 	for k, v := range o.labels {
 		labels[k] = v
 	}
+	for attempt := 1; ; attempt++ {
+		s, err := runOnPorts(ctx, img, o, labels)
+		if err == nil || attempt == portAttempts || !portTaken(err) {
+			return s, err
+		}
+	}
+}
+
+// portAttempts is how many times run picks host ports again when one was taken meanwhile.
+const portAttempts = 3
+
+// portTaken says whether err is Docker's refusal to bind a host port another process holds.
+func portTaken(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "port is already allocated") || strings.Contains(msg, "address already in use")
+}
+
+// freePorts returns n distinct free TCP ports on 127.0.0.1. A binding to a fixed host port keeps
+// it across Stop and Start; one to port 0 gets a new port from Docker at every start.
+func freePorts(n int) ([]string, error) {
+	ports := make([]string, n)
+	for i := range ports {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, fmt.Errorf("find a free port: %w", err)
+		}
+		defer l.Close()
+		ports[i] = strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+	}
+	return ports, nil
+}
+
+// runOnPorts starts the container with its client and monitoring ports bound to free ports of
+// 127.0.0.1 and waits until it is ready.
+func runOnPorts(ctx context.Context, img string, o *options, labels map[string]string) (*Server, error) {
+	ports, err := freePorts(2)
+	if err != nil {
+		return nil, fmt.Errorf("containers: %w", err)
+	}
 	copts := []testcontainers.ContainerCustomizer{
 		testcontainers.WithLogger(tclog.NewNoopLogger()),
 		testcontainers.WithCmd(o.cmd()...),
 		testcontainers.WithExposedPorts(clientPort, monitorPort),
 		testcontainers.WithLabels(labels),
 		testcontainers.WithHostConfigModifier(func(hc *container.HostConfig) {
-			loop := []network.PortBinding{{HostIP: loopback, HostPort: "0"}}
 			hc.PortBindings = network.PortMap{
-				network.MustParsePort(clientPort):  loop,
-				network.MustParsePort(monitorPort): loop,
+				network.MustParsePort(clientPort):  {{HostIP: loopback, HostPort: ports[0]}},
+				network.MustParsePort(monitorPort): {{HostIP: loopback, HostPort: ports[1]}},
 			}
 		}),
 	}
@@ -294,8 +334,9 @@ func (s *Server) Image() string { return s.image }
 // ContainerID is the Docker container's ID.
 func (s *Server) ContainerID() string { return s.ctr.GetContainerID() }
 
-// ClientURL is the URL clients connect to: nats://127.0.0.1:<mapped port>. It may change after
-// Stop and Start.
+// ClientURL is the URL clients connect to: nats://127.0.0.1:<mapped port>. The port is chosen
+// when the container is created and kept across Stop and Start, so a client that reconnects
+// finds the server again.
 func (s *Server) ClientURL() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -343,7 +384,8 @@ func (s *Server) Stop(ctx context.Context) error {
 }
 
 // Start starts a stopped server again, in the same container (the same JetStream state), and
-// returns once it is ready. Its mapped ports may have changed: ClientURL says the new one.
+// returns once it is ready, on the same host ports as before. Should another process have taken
+// one of them meanwhile, Start fails.
 func (s *Server) Start(ctx context.Context) error {
 	logs, err := s.Logs(ctx)
 	if err != nil {
@@ -400,8 +442,8 @@ func (s *Server) waitReady(ctx context.Context, seen int) error {
 	}
 }
 
-// refreshURLs reads the container's mapped ports again: Docker maps new ones when the container
-// starts again or rejoins its network.
+// refreshURLs reads the container's mapped ports: Docker maps them again when the container
+// starts or rejoins its network (to the same host ports, which run fixed).
 func (s *Server) refreshURLs(ctx context.Context) error {
 	cp, err := s.ctr.MappedPort(ctx, clientPort)
 	if err != nil {

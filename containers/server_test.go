@@ -73,6 +73,11 @@ func TestRunJetStreamStopStartTerminate(t *testing.T) {
 	}
 	nc.Close()
 
+	// A client that stays connected through the restart finds the server again at the same URL.
+	url, monURL := s.ClientURL(), s.MonitoringURL()
+	reconnected := make(chan struct{}, 1)
+	stay := connect(t, url, nats.MaxReconnects(-1), nats.ReconnectWait(100*time.Millisecond),
+		nats.ReconnectHandler(func(*nats.Conn) { reconnected <- struct{}{} }))
 	if err := s.Stop(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -81,6 +86,15 @@ func TestRunJetStreamStopStartTerminate(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("restarted in %v at %s", time.Since(start).Round(time.Millisecond), s.ClientURL())
+	if s.ClientURL() != url || s.MonitoringURL() != monURL {
+		t.Errorf("after Start: URLs %s and %s, want the same as before, %s and %s", s.ClientURL(), s.MonitoringURL(), url, monURL)
+	}
+	select {
+	case <-reconnected:
+		t.Logf("the client that stayed reconnected to %s", stay.ConnectedUrl())
+	case <-time.After(30 * time.Second):
+		t.Errorf("the client that stayed did not reconnect within 30s (status %v)", stay.Status())
+	}
 	nc = connect(t, s.ClientURL())
 	js, _ = jetstream.New(nc)
 	st, err := js.Stream(ctx, "ORDERS")

@@ -443,8 +443,8 @@ func (e *Env) StopNode(i int) {
 
 // StartNode starts node i, stopped by StopNode, again from its store, and returns once it has
 // rejoined: routes up and, with JetStream, following the meta leader. Its stream and consumer
-// replicas may still be catching up. A node in a container may come back on another port:
-// NodeURL says which. Starting a running node does nothing. It fails the test on a single
+// replicas may still be catching up. A node comes back on its ports: NodeURL and the Env's
+// connections' server lists stay right. Starting a running node does nothing. It fails the test on a single
 // server, or if the node is not back within the ready timeout.
 func (e *Env) StartNode(i int) {
 	if e.tb != nil {
