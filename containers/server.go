@@ -235,6 +235,9 @@ func portTaken(err error) bool {
 	return strings.Contains(msg, "port is already allocated") || strings.Contains(msg, "address already in use")
 }
 
+// pickPorts is freePorts; tests replace it.
+var pickPorts = freePorts
+
 // freePorts returns n distinct free TCP ports on 127.0.0.1. A binding to a fixed host port keeps
 // it across Stop and Start; one to port 0 gets a new port from Docker at every start.
 func freePorts(n int) ([]string, error) {
@@ -253,7 +256,7 @@ func freePorts(n int) ([]string, error) {
 // runOnPorts starts the container with its client and monitoring ports bound to free ports of
 // 127.0.0.1 and waits until it is ready.
 func runOnPorts(ctx context.Context, img string, o *options, labels map[string]string) (*Server, error) {
-	ports, err := freePorts(2)
+	ports, err := pickPorts(2)
 	if err != nil {
 		return nil, fmt.Errorf("containers: %w", err)
 	}
