@@ -255,12 +255,7 @@ func TestClusterReadyForAnR3StreamAtOnce(t *testing.T) {
 		}
 	}
 
-	nc, err := nats.Connect(c.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
+	js := readyClient(t, c)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	lister := js.StreamNames(ctx)
@@ -274,13 +269,33 @@ func TestClusterReadyForAnR3StreamAtOnce(t *testing.T) {
 	if len(streams) != 0 {
 		t.Errorf("streams after RunCluster: %v, want none", streams)
 	}
+	if s := createR3AtOnce(t, js); s != nil {
+		if got := len(s.CachedInfo().Cluster.Replicas); got != 2 {
+			t.Errorf("the stream has %d replicas besides its leader, want 2", got)
+		}
+	}
+}
+
+// readyClient is JetStream on a connection to every node of c, logged in with opts.
+func readyClient(t *testing.T, c *containers.Cluster, opts ...nats.Option) jetstream.JetStream {
+	t.Helper()
+	js, err := jetstream.New(connect(t, c.ClientURL(), opts...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return js
+}
+
+// createR3AtOnce creates the R3 stream ORDERS with one request, which a ready cluster answers.
+func createR3AtOnce(t *testing.T, js jetstream.JetStream) jetstream.Stream {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
 	s, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "ORDERS", Subjects: []string{"orders.>"}, Replicas: 3})
 	if err != nil {
-		t.Fatalf("create an R3 stream on a cluster RunCluster calls ready: %v", err)
+		t.Errorf("create an R3 stream on a cluster RunCluster calls ready: %v", err)
 	}
-	if got := len(s.CachedInfo().Cluster.Replicas); got != 2 {
-		t.Errorf("the stream has %d replicas besides its leader, want 2", got)
-	}
+	return s
 }
 
 // The readiness probe logs in as the cluster's user: a cluster with one is ready for an R3
@@ -291,15 +306,5 @@ func TestClusterWithUserReadyForAnR3StreamAtOnce(t *testing.T) {
 		nc.Close()
 		t.Fatal("a client without the user's password was let in")
 	}
-	nc, err := nats.Connect(c.ClientURL(), nats.UserInfo("app", "s3cret"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "ORDERS", Subjects: []string{"orders.>"}, Replicas: 3}); err != nil {
-		t.Fatalf("create an R3 stream on a cluster RunCluster calls ready: %v", err)
-	}
+	createR3AtOnce(t, readyClient(t, c, nats.UserInfo("app", "s3cret")))
 }
