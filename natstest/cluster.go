@@ -487,8 +487,9 @@ func (s *clusterSet) waitReady(ctx context.Context, formation time.Duration) err
 }
 
 // check returns nil if every running node listens, is joined to every other running node of
-// its cluster by every route nats-server opens between two nodes (see internal/mesh), has its gateways to every other cluster, and follows the one JetStream meta leader,
-// which sees every running node; and otherwise what is missing.
+// its cluster by every route nats-server opens between two nodes (see internal/mesh), has its
+// gateways to every other cluster, and follows the one JetStream meta leader, which sees every
+// running node; and otherwise what is missing.
 func (s *clusterSet) check() error {
 	type live struct {
 		srv     *server.Server
