@@ -160,17 +160,9 @@ func (c *Cluster) WaitReady(ctx context.Context) error {
 	defer cancel()
 	hc := &http.Client{Timeout: 2 * time.Second}
 	defer hc.CloseIdleConnections()
-	start := time.Now()
-	for {
-		err := c.routed(ctx, hc)
-		if err == nil {
-			break
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("containers: cluster not routed after %v: %w (%v)", time.Since(start).Round(time.Millisecond), ctx.Err(), err)
-		case <-time.After(100 * time.Millisecond):
-		}
+	pools := map[int]int{} // by node: its route pool size, read once
+	if err := until(ctx, "cluster not routed", func() error { return c.routed(ctx, hc, pools) }); err != nil {
+		return err
 	}
 	if !c.jetStream {
 		return nil
@@ -282,11 +274,11 @@ func (c *Cluster) running() []int {
 
 // routed returns nil if every running node is joined to every other running node by every
 // route nats-server opens between two nodes (see internal/mesh), and otherwise what is missing.
-func (c *Cluster) routed(ctx context.Context, hc *http.Client) error {
+// pools holds each node's route pool size (from /varz); routed reads the ones it lacks.
+func (c *Cluster) routed(ctx context.Context, hc *http.Client, pools map[int]int) error {
 	running := c.running()
 	peers := make([]string, len(running))
 	lists := make([][]mesh.Route, len(running))
-	pools := make([]int, len(running))
 	for k, i := range running {
 		peers[k] = c.nodes[i].opts.serverName
 		var rz struct {
@@ -295,19 +287,22 @@ func (c *Cluster) routed(ctx context.Context, hc *http.Client) error {
 		if err := monitor.Get(ctx, hc, c.nodes[i].MonitoringURL(), "/routez", &rz); err != nil {
 			return fmt.Errorf("n%d: %w", i+1, err)
 		}
-		var vz struct {
-			Cluster struct {
-				PoolSize int `json:"pool_size"`
-			} `json:"cluster"`
+		lists[k] = rz.Routes
+		if _, ok := pools[i]; !ok {
+			var vz struct {
+				Cluster struct {
+					PoolSize int `json:"pool_size"`
+				} `json:"cluster"`
+			}
+			if err := monitor.Get(ctx, hc, c.nodes[i].MonitoringURL(), "/varz", &vz); err != nil {
+				return fmt.Errorf("n%d: %w", i+1, err)
+			}
+			pools[i] = vz.Cluster.PoolSize
 		}
-		if err := monitor.Get(ctx, hc, c.nodes[i].MonitoringURL(), "/varz", &vz); err != nil {
-			return fmt.Errorf("n%d: %w", i+1, err)
-		}
-		lists[k], pools[k] = rz.Routes, vz.Cluster.PoolSize
 	}
 	pinned := mesh.Pinned(lists...)
-	for k := range running {
-		if err := mesh.Missing(peers[k], lists[k], peers, pools[k], pinned); err != nil {
+	for k, i := range running {
+		if err := mesh.Missing(peers[k], lists[k], peers, pools[i], pinned); err != nil {
 			return err
 		}
 	}
@@ -322,18 +317,27 @@ func (c *Cluster) WaitForMetaLeader(ctx context.Context) error {
 	defer cancel()
 	hc := &http.Client{Timeout: 2 * time.Second}
 	defer hc.CloseIdleConnections()
-	var last string
-	for {
+	return until(ctx, "no JetStream meta leader", func() error {
 		leader, err := c.metaLeader(ctx, hc)
-		if err == nil && leader != "" {
-			return nil
+		if err == nil && leader == "" {
+			err = errors.New("the running nodes do not all follow one leader that hears from each of them")
 		}
-		if err != nil {
-			last = err.Error()
+		return err
+	})
+}
+
+// until calls check every 100 ms until it returns nil. Once ctx ends, it returns an error that
+// says what it waited for, for how long, and what check said last.
+func until(ctx context.Context, what string, check func() error) error {
+	start := time.Now()
+	for {
+		err := check()
+		if err == nil {
+			return nil
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("containers: no JetStream meta leader: %w (%s)", ctx.Err(), last)
+			return fmt.Errorf("containers: %s after %v: %w (%v)", what, time.Since(start).Round(time.Millisecond), ctx.Err(), err)
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
@@ -373,14 +377,6 @@ func (c *Cluster) metaLeader(ctx context.Context, hc *http.Client) (string, erro
 		return "", nil
 	}
 	return leader, nil
-}
-
-// withReadyTimeout is ctx, bounded by defaultReadyTimeout if it has no deadline.
-func withReadyTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
-	if _, ok := ctx.Deadline(); ok {
-		return ctx, func() {}
-	}
-	return context.WithTimeout(ctx, defaultReadyTimeout)
 }
 
 // Terminate removes every node's container, then the network. It is safe to call more than once.

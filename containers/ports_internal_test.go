@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/natskit/natskit/internal/freeport"
 )
 
 // A host port that another process takes between run's choice and Docker's bind is chosen again.
@@ -16,23 +18,23 @@ func TestRunChoosesPortsAgainWhenOneIsTaken(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer taken.Close()
-	takenPort := strconv.Itoa(taken.Addr().(*net.TCPAddr).Port)
+	takenPort := taken.Addr().(*net.TCPAddr).Port
 	picks := 0
-	pickPorts = func(n int) ([]string, error) {
+	pickPorts = func(n int) ([]int, error) {
 		picks++
-		ports, err := freePorts(n)
+		ports, err := freeport.Loopback(n)
 		if picks == 1 && err == nil {
 			ports[0] = takenPort
 		}
 		return ports, err
 	}
-	defer func() { pickPorts = freePorts }()
+	defer func() { pickPorts = freeport.Loopback }()
 
 	s := RunT(t, WithJetStream(false))
 	if picks != 2 {
 		t.Errorf("ports chosen %d times, want 2 (the first choice held a taken port)", picks)
 	}
-	if strings.HasSuffix(s.ClientURL(), ":"+takenPort) {
+	if strings.HasSuffix(s.ClientURL(), ":"+strconv.Itoa(takenPort)) {
 		t.Errorf("client URL %s is on the port another process holds", s.ClientURL())
 	}
 	if err := ping(context.Background(), s.ClientURL(), nil); err != nil {

@@ -13,7 +13,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"strconv"
 	"strings"
@@ -27,6 +26,8 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/testcontainers/testcontainers-go"
 	tclog "github.com/testcontainers/testcontainers-go/log"
+
+	"github.com/natskit/natskit/internal/freeport"
 )
 
 // Label is set on every container (and locally built image) natskit creates, so that
@@ -235,31 +236,19 @@ func portTaken(err error) bool {
 	return strings.Contains(msg, "port is already allocated") || strings.Contains(msg, "address already in use")
 }
 
-// pickPorts is freePorts; tests replace it.
-var pickPorts = freePorts
-
-// freePorts returns n distinct free TCP ports on 127.0.0.1. A binding to a fixed host port keeps
-// it across Stop and Start; one to port 0 gets a new port from Docker at every start.
-func freePorts(n int) ([]string, error) {
-	ports := make([]string, n)
-	for i := range ports {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, fmt.Errorf("find a free port: %w", err)
-		}
-		defer l.Close()
-		ports[i] = strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
-}
+// pickPorts chooses the host ports a new container binds; tests replace it.
+var pickPorts = freeport.Loopback
 
 // runOnPorts starts the container with its client and monitoring ports bound to free ports of
 // 127.0.0.1 and waits until it is ready.
 func runOnPorts(ctx context.Context, img string, o *options, labels map[string]string) (*Server, error) {
-	ports, err := pickPorts(2)
+	picked, err := pickPorts(2)
 	if err != nil {
 		return nil, fmt.Errorf("containers: %w", err)
 	}
+	// fixed host ports stay across Stop and Start; Docker gives a binding to port 0 a new one
+	// at every start
+	ports := []string{strconv.Itoa(picked[0]), strconv.Itoa(picked[1])}
 	copts := []testcontainers.ContainerCustomizer{
 		testcontainers.WithLogger(tclog.NewNoopLogger()),
 		testcontainers.WithCmd(o.cmd()...),
@@ -404,14 +393,19 @@ func (s *Server) Start(ctx context.Context) error {
 	return nil
 }
 
+// withReadyTimeout is ctx, bounded by defaultReadyTimeout if it has no deadline.
+func withReadyTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
+	if _, ok := ctx.Deadline(); ok {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, defaultReadyTimeout)
+}
+
 // waitReady waits until the log holds more than seen "Server is ready" lines, reads the mapped
 // ports, and makes a round trip on a client connection.
 func (s *Server) waitReady(ctx context.Context, seen int) error {
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, defaultReadyTimeout)
-		defer cancel()
-	}
+	ctx, cancel := withReadyTimeout(ctx)
+	defer cancel()
 	wait := 20 * time.Millisecond
 	for {
 		logs, err := s.Logs(ctx)

@@ -20,6 +20,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/natskit/natskit/internal/freeport"
 	"github.com/natskit/natskit/internal/mesh"
 )
 
@@ -144,7 +145,7 @@ func NewCluster(tb testing.TB, n int, opts ...ClusterOption) *Cluster {
 	}
 	cfg := newClusterConfig(opts)
 	set := newClusterSet(tb, cfg)
-	ports, err := set.freePorts(2 * n)
+	ports, err := freeport.Loopback(2 * n)
 	if err != nil {
 		tb.Fatalf("natstest: %v", err)
 	}
@@ -171,7 +172,7 @@ func NewSuperCluster(tb testing.TB, clusters, nodesPerCluster int, opts ...Clust
 	shortenGatewaySolicitDelay()
 	cfg := newClusterConfig(opts)
 	set := newClusterSet(tb, cfg)
-	ports, err := set.freePorts(3 * clusters * nodesPerCluster)
+	ports, err := freeport.Loopback(3 * clusters * nodesPerCluster)
 	if err != nil {
 		tb.Fatalf("natstest: %v", err)
 	}
@@ -240,26 +241,6 @@ func (s *clusterSet) log(line string) {
 	if s.cfg.logOutput != nil {
 		fmt.Fprintln(s.cfg.logOutput, line)
 	}
-}
-
-// freePorts returns n distinct free ports on 127.0.0.1.
-func (s *clusterSet) freePorts(n int) ([]int, error) {
-	ports := make([]int, 0, n)
-	var ls []net.Listener
-	defer func() {
-		for _, l := range ls {
-			l.Close()
-		}
-	}()
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, fmt.Errorf("find a free port: %w", err)
-		}
-		ls = append(ls, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
 }
 
 // addCluster configures a cluster of n nodes named prefix1…prefixN, with client ports ports[:n]

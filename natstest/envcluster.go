@@ -18,6 +18,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/natskit/natskit/containers"
+	"github.com/natskit/natskit/internal/freeport"
 	"github.com/natskit/natskit/internal/monitor"
 )
 
@@ -135,7 +136,7 @@ func startEmbeddedCluster(c *config) (instance, error) {
 	if set.write == nil {
 		set.write = func(string) {}
 	}
-	ports, err := set.freePorts(2 * c.nodes)
+	ports, err := freeport.Loopback(2 * c.nodes)
 	if err != nil {
 		return nil, err
 	}
@@ -226,11 +227,10 @@ func (ec *embeddedCluster) waitReady(ctx context.Context) error { return ec.c.Wa
 
 // containerCluster is an Env's cluster on the container backend.
 type containerCluster struct {
-	cl        *containers.Cluster
-	jetStream bool
-	log       func(string)
-	http      *http.Client
-	once      sync.Once
+	cl   *containers.Cluster
+	log  func(string)
+	http *http.Client
+	once sync.Once
 
 	mu      sync.Mutex
 	stopped []bool // by node: stopped by StopNode
@@ -265,7 +265,7 @@ func startContainerCluster(c *config) (instance, error) {
 		return nil, err
 	}
 	return &containerCluster{
-		cl: cl, jetStream: c.jetStream, log: c.log,
+		cl: cl, log: c.log,
 		http:    &http.Client{Timeout: DefaultTimeout},
 		stopped: make([]bool, c.nodes),
 	}, nil
@@ -390,16 +390,9 @@ func (cc *containerCluster) startNode(i int) error {
 	return cc.waitReady(ctx)
 }
 
-// waitReady returns once every running node routes to every other running node and, with
-// JetStream, every running node follows one meta leader that hears from all of them.
-func (cc *containerCluster) waitReady(ctx context.Context) error {
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, time.Minute)
-		defer cancel()
-	}
-	return cc.cl.WaitReady(ctx)
-}
+// waitReady returns once the cluster is ready as containers.Cluster.WaitReady says (within a
+// minute if ctx has no deadline).
+func (cc *containerCluster) waitReady(ctx context.Context) error { return cc.cl.WaitReady(ctx) }
 
 // Nodes is the number of servers under the Env: WithCluster's n, or 1.
 func (e *Env) Nodes() int {
