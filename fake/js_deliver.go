@@ -32,8 +32,6 @@ func (t *realTimer) stop() {
 	}
 }
 
-// ---- pull ----
-
 // A pullRequest is one CONSUMER.MSG.NEXT request waiting for messages.
 type pullRequest struct {
 	c         *consumer
@@ -262,8 +260,6 @@ func (c *consumer) sendHeartbeat(to string) {
 		"Nats-Last-Consumer", strconv.FormatUint(c.dseq, 10),
 		"Nats-Last-Stream", strconv.FormatUint(c.sseq-1, 10))
 }
-
-// ---- push ----
 
 // deliverPush sends every available message to the deliver subject while someone listens.
 func (c *consumer) deliverPush() {

@@ -1,0 +1,251 @@
+package fake
+
+import (
+	"encoding/json"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nuid"
+)
+
+// ackWaitFor is how long a delivery waits for its ack, after rdc redeliveries.
+func (c *consumer) ackWaitFor(rdc uint64) time.Duration {
+	if l := len(c.cfg.BackOff); l > 0 {
+		return c.cfg.BackOff[min(int(rdc), l-1)]
+	}
+	return c.cfg.AckWait
+}
+
+// handleAck takes an ack, nak, term or progress report for a delivered message.
+func (j *jetStream) handleAck(m *message) bool {
+	tok := strings.Split(m.subject, ".")
+	if len(tok) != 9 {
+		return true
+	}
+	streamName, name := tok[2], tok[3]
+	dc, _ := strconv.ParseUint(tok[4], 10, 64)
+	sseq, _ := strconv.ParseUint(tok[5], 10, 64)
+	dseq, _ := strconv.ParseUint(tok[6], 10, 64)
+	body := string(m.data)
+	reply := m.reply
+
+	j.lock()
+	defer j.unlock()
+	if j.closed {
+		return false
+	}
+	st, ok := j.streams[streamName]
+	if !ok {
+		return reply == ""
+	}
+	c, ok := st.consumers[name]
+	if !ok {
+		return reply == ""
+	}
+	c.lastActive = j.s.clock.Now()
+	c.lastAck = c.lastActive.UTC()
+	switch {
+	case body == "" || body == "+ACK" || body == "+OK" || strings.HasPrefix(body, "+NXT"):
+		c.processAck(sseq, dseq)
+	case strings.HasPrefix(body, "-NAK"):
+		c.processNak(sseq, dseq, dc, strings.TrimSpace(body[4:]))
+	case body == "+WPI":
+		c.processProgress(sseq)
+	case strings.HasPrefix(body, "+TERM"):
+		c.processTerm(sseq, dseq, dc, strings.TrimSpace(body[5:]))
+	default:
+		c.processAck(sseq, dseq)
+	}
+	if reply != "" {
+		j.s.sendTo(reply, &message{subject: reply})
+	}
+	c.kick()
+	return true
+}
+
+func (c *consumer) processAck(sseq, dseq uint64) {
+	if sseq >= c.sseq && len(c.lps) == 0 {
+		return
+	}
+	switch c.cfg.AckPolicy {
+	case jetstream.AckExplicitPolicy:
+		if p, ok := c.pending[sseq]; ok {
+			c.ack(sseq, p.dseq)
+		}
+		delete(c.rdc, sseq)
+		c.removeFromRdq(sseq)
+	case jetstream.AckAllPolicy:
+		if dseq <= c.adflr || sseq <= c.asflr {
+			return
+		}
+		var acked []uint64
+		for seq := range c.pending {
+			if seq <= sseq {
+				acked = append(acked, seq)
+			}
+		}
+		slices.Sort(acked)
+		c.adflr, c.asflr = dseq, sseq
+		c.ackFloor = seqPair{dseq, sseq}
+		for _, seq := range acked {
+			delete(c.pending, seq)
+			delete(c.rdc, seq)
+			c.removeFromRdq(seq)
+			c.markAcked(seq, Acked)
+		}
+		c.st.j.retentionAcked(c.st, c, acked)
+	}
+}
+
+// ack removes an explicitly acked message from pending and moves the floors as the server does.
+func (c *consumer) ack(sseq, odseq uint64) {
+	delete(c.pending, sseq)
+	c.moveAckFloor(odseq, sseq)
+	// the store's floor
+	if len(c.pending) == 0 {
+		c.ackFloor = c.delivered
+	} else if odseq == c.ackFloor.c+1 {
+		c.ackFloor = seqPair{odseq, sseq}
+		if c.delivered.c > odseq {
+			for ss := sseq + 1; ss <= c.delivered.s; ss++ {
+				if p, ok := c.pending[ss]; ok {
+					if p.dseq > 0 {
+						c.ackFloor = seqPair{p.dseq - 1, ss - 1}
+					}
+					break
+				}
+			}
+		}
+	}
+	c.markAcked(sseq, Acked)
+	c.st.j.retentionAcked(c.st, c, []uint64{sseq})
+}
+
+func (c *consumer) markAcked(sseq uint64, state AckState) {
+	if h := c.history[sseq]; h != nil && h.Ack != Termed {
+		h.Ack = state
+	}
+}
+
+// moveAckFloor moves the running floors, as nats-server's consumer does.
+func (c *consumer) moveAckFloor(dseq, sseq uint64) {
+	if len(c.pending) == 0 {
+		c.adflr = c.dseq
+		c.asflr = c.sseq - 1
+		return
+	}
+	if dseq == c.adflr+1 {
+		c.adflr, c.asflr = dseq, sseq
+		for ss := sseq + 1; ss < c.sseq; ss++ {
+			if p, ok := c.pending[ss]; ok {
+				if p.dseq > 0 {
+					c.adflr, c.asflr = p.dseq-1, ss-1
+				}
+				break
+			}
+		}
+	}
+}
+
+func (c *consumer) removeFromRdq(seq uint64) {
+	if i := slices.Index(c.rdq, seq); i >= 0 {
+		c.rdq = append(c.rdq[:i], c.rdq[i+1:]...)
+	}
+}
+
+type nakDelay struct {
+	Delay time.Duration `json:"delay"`
+}
+
+func (c *consumer) processNak(sseq, dseq, dc uint64, arg string) {
+	if dseq <= c.adflr || dseq > c.dseq {
+		return
+	}
+	p, ok := c.pending[sseq]
+	if !ok {
+		return
+	}
+	c.st.j.advise("$JS.EVENT.ADVISORY.CONSUMER.MSG_NAKED."+c.st.name()+"."+c.name, deliveryAdvisory{
+		Type: "io.nats.jetstream.advisory.v1.nak", ID: nuid.Next(), Time: time.Now().UTC(),
+		Stream: c.st.name(), Consumer: c.name, ConsumerSeq: dseq, StreamSeq: sseq, Deliveries: dc,
+	})
+	if h := c.history[sseq]; h != nil {
+		h.Ack = Naked
+	}
+	if arg != "" {
+		var d time.Duration
+		var err error
+		if arg[0] == '{' {
+			var nd nakDelay
+			if err = json.Unmarshal([]byte(arg), &nd); err == nil {
+				d = nd.Delay
+			}
+		} else {
+			d, err = time.ParseDuration(arg)
+		}
+		if err == nil && d > 0 {
+			c.removeFromRdq(sseq)
+			p.deadline = c.st.j.s.clock.Now().Add(d)
+			c.scheduleAck()
+			return
+		}
+	}
+	if !slices.Contains(c.rdq, sseq) {
+		c.rdq = append(c.rdq, sseq)
+	}
+}
+
+func (c *consumer) processProgress(sseq uint64) {
+	p, ok := c.pending[sseq]
+	if !ok {
+		return
+	}
+	p.deadline = c.st.j.s.clock.Now().Add(c.ackWaitFor(c.rdc[sseq]))
+	c.removeFromRdq(sseq)
+	if h := c.history[sseq]; h != nil {
+		h.Ack = InProgress
+	}
+	c.scheduleAck()
+}
+
+func (c *consumer) processTerm(sseq, dseq, dc uint64, reason string) {
+	c.processAck(sseq, dseq)
+	if h := c.history[sseq]; h != nil {
+		h.Ack = Termed
+		h.TermReason = reason
+	}
+	c.st.j.advise("$JS.EVENT.ADVISORY.CONSUMER.MSG_TERMINATED."+c.st.name()+"."+c.name, deliveryAdvisory{
+		Type: "io.nats.jetstream.advisory.v1.terminated", ID: nuid.Next(), Time: time.Now().UTC(),
+		Stream: c.st.name(), Consumer: c.name, ConsumerSeq: dseq, StreamSeq: sseq, Deliveries: dc, Reason: reason,
+	})
+}
+
+type deliveryAdvisory struct {
+	Type        string    `json:"type"`
+	ID          string    `json:"id"`
+	Time        time.Time `json:"timestamp"`
+	Stream      string    `json:"stream"`
+	Consumer    string    `json:"consumer"`
+	ConsumerSeq uint64    `json:"consumer_seq,omitempty"`
+	StreamSeq   uint64    `json:"stream_seq"`
+	Deliveries  uint64    `json:"deliveries"`
+	Reason      string    `json:"reason,omitempty"`
+}
+
+func (c *consumer) notifyMaxDeliveries(sseq, dc uint64) {
+	if h := c.history[sseq]; h != nil {
+		h.MaxDeliveriesReached = true
+	}
+	c.st.j.advise("$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES."+c.st.name()+"."+c.name, struct {
+		Type       string    `json:"type"`
+		ID         string    `json:"id"`
+		Time       time.Time `json:"timestamp"`
+		Stream     string    `json:"stream"`
+		Consumer   string    `json:"consumer"`
+		StreamSeq  uint64    `json:"stream_seq"`
+		Deliveries uint64    `json:"deliveries"`
+	}{"io.nats.jetstream.advisory.v1.max_deliver", nuid.Next(), time.Now().UTC(), c.st.name(), c.name, sseq, dc})
+}

@@ -1,0 +1,174 @@
+package fake
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/natskit/natskit/internal/subject"
+)
+
+const typePrefix = "io.nats.jetstream.api.v1."
+
+type apiHead struct {
+	Type  string    `json:"type"`
+	Error *apiError `json:"error,omitempty"`
+}
+
+// reply answers an API request with v as JSON.
+func (j *jetStream) reply(to string, v any) {
+	if to == "" {
+		return
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		b, _ = json.Marshal(apiHead{Error: jsErr(500, 10051, err.Error())})
+	}
+	j.s.sendTo(to, &message{subject: to, data: b})
+}
+
+func (j *jetStream) replyErr(to, typ string, e *apiError) {
+	j.api.errors++
+	j.reply(to, apiHead{Type: typePrefix + typ, Error: e})
+}
+
+// status sends a status-only message (404, 408, 409, 100) to an inbox.
+func (j *jetStream) status(to, line string, hdrs ...string) bool {
+	var b strings.Builder
+	b.WriteString("NATS/1.0 ")
+	b.WriteString(line)
+	b.WriteString("\r\n")
+	for i := 0; i+1 < len(hdrs); i += 2 {
+		b.WriteString(hdrs[i])
+		b.WriteString(": ")
+		b.WriteString(hdrs[i+1])
+		b.WriteString("\r\n")
+	}
+	b.WriteString("\r\n")
+	return j.s.sendTo(to, &message{subject: to, hdr: []byte(b.String())})
+}
+
+// advise queues an advisory to be published once the lock is released.
+func (j *jetStream) advise(subj string, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return
+	}
+	j.outbox = append(j.outbox, &message{subject: subj, data: b})
+}
+
+// apiRequest is one request on $JS.API.>, as an endpoint sees it.
+type apiRequest struct {
+	reply string
+	tok   []string // the subject's tokens after "$JS.API."
+	body  []byte   // a copy: handlers may keep it
+	hdr   []byte
+}
+
+// arg is the subject's i-th token after "$JS.API.", or "".
+func (r *apiRequest) arg(i int) string {
+	if i < len(r.tok) {
+		return r.tok[i]
+	}
+	return ""
+}
+
+// rest is the subject from its i-th token on, or "".
+func (r *apiRequest) rest(i int) string {
+	if i < len(r.tok) {
+		return strings.Join(r.tok[i:], ".")
+	}
+	return ""
+}
+
+// An apiEndpoint is one subject pattern under $JS.API. (a "*" is one token, a final ">" one or
+// more) and what serves it. serve reports false where nats-server sends no answer at all.
+type apiEndpoint struct {
+	pattern string
+	serve   func(j *jetStream, r *apiRequest) bool
+}
+
+// apiEndpoints is every subject the fake's JetStream API answers, in the order they are tried.
+var apiEndpoints = []apiEndpoint{
+	{"INFO", func(j *jetStream, r *apiRequest) bool { j.accountInfo(r.reply); return true }},
+
+	{"STREAM.CREATE.*", func(j *jetStream, r *apiRequest) bool { j.streamCreate(r.reply, r.arg(2), r.body); return true }},
+	{"STREAM.UPDATE.*", func(j *jetStream, r *apiRequest) bool { j.streamUpdate(r.reply, r.arg(2), r.body); return true }},
+	{"STREAM.INFO.*", func(j *jetStream, r *apiRequest) bool { j.streamInfo(r.reply, r.arg(2), r.body); return true }},
+	{"STREAM.DELETE.*", func(j *jetStream, r *apiRequest) bool { j.streamDelete(r.reply, r.arg(2)); return true }},
+	{"STREAM.PURGE.*", func(j *jetStream, r *apiRequest) bool { j.streamPurge(r.reply, r.arg(2), r.body); return true }},
+	{"STREAM.NAMES", func(j *jetStream, r *apiRequest) bool { j.streamNames(r.reply, r.body, false); return true }},
+	{"STREAM.LIST", func(j *jetStream, r *apiRequest) bool { j.streamNames(r.reply, r.body, true); return true }},
+	{"STREAM.MSG.GET.*", func(j *jetStream, r *apiRequest) bool { j.msgGet(r.reply, r.arg(3), r.body); return true }},
+	{"STREAM.MSG.DELETE.*", func(j *jetStream, r *apiRequest) bool { j.msgDelete(r.reply, r.arg(3), r.body); return true }},
+	{"DIRECT.GET.*", func(j *jetStream, r *apiRequest) bool { return j.directGet(r.reply, r.arg(2), "", r.body, r.hdr) }},
+	{"DIRECT.GET.*.>", func(j *jetStream, r *apiRequest) bool {
+		return j.directGet(r.reply, r.arg(2), r.rest(3), r.body, r.hdr)
+	}},
+
+	{"CONSUMER.CREATE.*", func(j *jetStream, r *apiRequest) bool {
+		j.consumerCreate(r.reply, r.arg(2), "", "", r.body, false)
+		return true
+	}},
+	{"CONSUMER.CREATE.*.>", func(j *jetStream, r *apiRequest) bool {
+		j.consumerCreate(r.reply, r.arg(2), r.arg(3), r.rest(4), r.body, len(r.tok) > 4)
+		return true
+	}},
+	{"CONSUMER.DURABLE.CREATE.*.*", func(j *jetStream, r *apiRequest) bool {
+		j.consumerCreate(r.reply, r.arg(3), r.arg(4), "", r.body, false)
+		return true
+	}},
+	{"CONSUMER.INFO.*.*", func(j *jetStream, r *apiRequest) bool { j.consumerInfo(r.reply, r.arg(2), r.arg(3)); return true }},
+	{"CONSUMER.DELETE.*.*", func(j *jetStream, r *apiRequest) bool { j.consumerDelete(r.reply, r.arg(2), r.arg(3)); return true }},
+	{"CONSUMER.NAMES.*", func(j *jetStream, r *apiRequest) bool { j.consumerNames(r.reply, r.arg(2), r.body, false); return true }},
+	{"CONSUMER.LIST.*", func(j *jetStream, r *apiRequest) bool { j.consumerNames(r.reply, r.arg(2), r.body, true); return true }},
+	{"CONSUMER.MSG.NEXT.*.*", func(j *jetStream, r *apiRequest) bool { return j.pullRequest(r.reply, r.arg(3), r.arg(4), r.body) }},
+}
+
+// handleAPI serves one request on $JS.API.> through apiEndpoints. It reports false where
+// nats-server has no responder (the client then sees no responders).
+func (j *jetStream) handleAPI(m *message) bool {
+	subj := strings.TrimPrefix(m.subject, "$JS.API.")
+	r := &apiRequest{reply: m.reply, tok: strings.Split(subj, "."), body: append([]byte(nil), m.data...), hdr: m.hdr}
+
+	j.lock()
+	defer j.unlock()
+	if j.closed {
+		return false
+	}
+	j.api.total++
+	for i := range apiEndpoints {
+		if subject.Matches(apiEndpoints[i].pattern, subj) {
+			return apiEndpoints[i].serve(j, r)
+		}
+	}
+	return false
+}
+
+// pagedRequest is the body of NAMES and LIST requests.
+type pagedRequest struct {
+	Offset  int    `json:"offset"`
+	Subject string `json:"subject,omitempty"`
+}
+
+// decodeRequest reads an API request body as nats-server does (a stream of JSON values, with
+// the decoder's error messages), so malformed requests get the same invalid JSON error. Fields
+// the client's types do not know are ignored where the server would refuse them.
+func decodeRequest(body []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	for {
+		if err := dec.Decode(v); err != nil {
+			if err == io.EOF {
+				return nil
+			}
+			var syntaxErr *json.SyntaxError
+			if errors.As(err, &syntaxErr) {
+				err = fmt.Errorf("%w at offset %d", err, syntaxErr.Offset)
+			}
+			return err
+		}
+	}
+}

@@ -1,0 +1,203 @@
+package fake
+
+import (
+	"encoding/json"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/natskit/natskit/internal/subject"
+)
+
+// normaliseConsumer fills in the defaults nats-server fills in and checks what it checks.
+func (st *stream) normaliseConsumer(cfg *jetstream.ConsumerConfig) *apiError {
+	if strings.ContainsAny(cfg.Name, ".*>\\/ \t") || strings.ContainsAny(cfg.Durable, ".*>\\/ \t") {
+		return errInvalidConfig("consumer name can not contain '.', '*', '>', '\\', '/'")
+	}
+	if cfg.FilterSubject != "" && len(cfg.FilterSubjects) > 0 {
+		return errDuplicateFilters
+	}
+	filters := cfg.FilterSubjects
+	if cfg.FilterSubject != "" {
+		filters = []string{cfg.FilterSubject}
+	}
+	for i, f := range filters {
+		if f == "" {
+			return errEmptyFilter
+		}
+		if !subject.ValidPattern(f) {
+			return errInvalidConfig("consumer filter subject is not a valid subject")
+		}
+		for _, g := range filters[i+1:] {
+			if patternSubset(f, g) || patternSubset(g, f) {
+				return errOverlappingFilters
+			}
+		}
+	}
+	if cfg.DeliverSubject != "" {
+		if hasWildcard(cfg.DeliverSubject) {
+			return errDeliverWildcards
+		}
+		if cfg.MaxWaiting != 0 {
+			return errPushMaxWaiting
+		}
+	} else {
+		if cfg.IdleHeartbeat > 0 {
+			return errHBRequiresPush
+		}
+		if cfg.FlowControl {
+			return errFCRequiresPush
+		}
+	}
+	if cfg.IdleHeartbeat > 0 && cfg.IdleHeartbeat < 100*time.Millisecond {
+		return errSmallHeartbeat
+	}
+	if cfg.MaxAckPending > 0 && cfg.AckPolicy == jetstream.AckNonePolicy {
+		return errMaxPendingAckNone
+	}
+	if cfg.MaxDeliver == 0 || cfg.MaxDeliver < -1 {
+		cfg.MaxDeliver = -1
+	}
+	if len(cfg.BackOff) > 0 && cfg.MaxDeliver != -1 && cfg.MaxDeliver < len(cfg.BackOff) {
+		return errMaxDeliverBackoff
+	}
+	if cfg.DeliverSubject == "" && cfg.MaxWaiting == 0 {
+		cfg.MaxWaiting = 512
+	}
+	if cfg.AckWait == 0 && (cfg.AckPolicy == jetstream.AckExplicitPolicy || cfg.AckPolicy == jetstream.AckAllPolicy) {
+		cfg.AckWait = 30 * time.Second
+	}
+	if len(cfg.BackOff) > 0 {
+		cfg.AckWait = cfg.BackOff[0]
+	}
+	if cfg.MaxAckPending == 0 {
+		cfg.MaxAckPending = st.cfg.ConsumerLimits.MaxAckPending
+	}
+	if cfg.InactiveThreshold == 0 {
+		cfg.InactiveThreshold = st.cfg.ConsumerLimits.InactiveThreshold
+	}
+	if cfg.MaxAckPending == 0 && cfg.AckPolicy != jetstream.AckNonePolicy {
+		cfg.MaxAckPending = 1000
+	}
+	if cfg.Durable == "" && cfg.InactiveThreshold == 0 {
+		cfg.InactiveThreshold = 5 * time.Second
+	}
+	switch cfg.DeliverPolicy {
+	case jetstream.DeliverLastPerSubjectPolicy:
+		if len(filters) == 0 {
+			return jsErr(400, 10094, "consumer delivery policy is deliver last per subject, but optional filter subject is not set")
+		}
+	case jetstream.DeliverByStartSequencePolicy:
+		if cfg.OptStartSeq == 0 {
+			return errInvalidConfig("consumer delivery policy is deliver by start sequence, but optional start sequence is not set")
+		}
+	case jetstream.DeliverByStartTimePolicy:
+		if cfg.OptStartTime == nil {
+			return errInvalidConfig("consumer delivery policy is deliver by start time, but optional start time is not set")
+		}
+	default:
+		if cfg.OptStartSeq != 0 {
+			return errInvalidConfig("consumer delivery policy is deliver " + deliverName(cfg.DeliverPolicy) + ", but optional start sequence is also set")
+		}
+		if cfg.OptStartTime != nil {
+			return errInvalidConfig("consumer delivery policy is deliver " + deliverName(cfg.DeliverPolicy) + ", but optional start time is also set")
+		}
+	}
+	if cfg.Metadata == nil {
+		cfg.Metadata = make(map[string]string)
+	}
+	delete(cfg.Metadata, "_nats.ver")
+	delete(cfg.Metadata, "_nats.level")
+	cfg.Metadata["_nats.req.level"] = "0"
+	return nil
+}
+
+func deliverName(p jetstream.DeliverPolicy) string {
+	b, _ := json.Marshal(p)
+	return strings.Trim(string(b), `"`)
+}
+
+// checkWorkQueue applies a work queue's rules to a new consumer.
+func (st *stream) checkWorkQueue(cfg *jetstream.ConsumerConfig) *apiError {
+	if st.cfg.Retention != jetstream.WorkQueuePolicy {
+		return nil
+	}
+	if cfg.AckPolicy != jetstream.AckExplicitPolicy {
+		return errWQExplicitAck
+	}
+	if cfg.DeliverPolicy != jetstream.DeliverAllPolicy {
+		return jsErr(400, 10101, "consumer must be deliver all on workqueue stream")
+	}
+	filters := consumerFilters(*cfg)
+	for _, other := range st.consumers {
+		if len(filters) == 0 || len(other.filters) == 0 {
+			if len(filters) == 0 && len(other.filters) == 0 {
+				return errWQMultiUnfiltered
+			}
+			return errWQNotUnique
+		}
+		for _, a := range filters {
+			for _, b := range other.filters {
+				if subjectsCollide(a, b) {
+					return errWQNotUnique
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func consumerFilters(cfg jetstream.ConsumerConfig) []string {
+	if cfg.FilterSubject != "" {
+		return []string{cfg.FilterSubject}
+	}
+	var out []string
+	for _, f := range cfg.FilterSubjects {
+		if f != ">" {
+			out = append(out, f)
+		}
+	}
+	if len(out) == 0 && len(cfg.FilterSubjects) > 0 {
+		return nil
+	}
+	return out
+}
+
+// update applies an updated config to an existing consumer.
+func (c *consumer) update(cfg jetstream.ConsumerConfig) *apiError {
+	old := c.cfg
+	fail := func(desc string) *apiError { return jsErr(500, 10012, desc) }
+	sameTime := (old.OptStartTime == nil) == (cfg.OptStartTime == nil) &&
+		(old.OptStartTime == nil || old.OptStartTime.Equal(*cfg.OptStartTime))
+	switch {
+	case cfg.DeliverPolicy != old.DeliverPolicy:
+		return fail("deliver policy can not be updated")
+	case cfg.MemoryStorage != old.MemoryStorage:
+		return fail("storage type can not be updated")
+	case cfg.OptStartSeq != old.OptStartSeq:
+		return fail("start sequence can not be updated")
+	case !sameTime:
+		return fail("start time can not be updated")
+	case cfg.AckPolicy != old.AckPolicy:
+		return fail("ack policy can not be updated")
+	case cfg.ReplayPolicy != old.ReplayPolicy:
+		return fail("replay policy can not be updated")
+	case cfg.IdleHeartbeat != old.IdleHeartbeat:
+		return fail("heart beats can not be updated")
+	case cfg.FlowControl != old.FlowControl:
+		return fail("flow control can not be updated")
+	case old.DeliverSubject == "" && cfg.DeliverSubject != "":
+		return fail("can not update pull consumer to push based")
+	case old.DeliverSubject != "" && cfg.DeliverSubject == "":
+		return fail("can not update push consumer to pull based")
+	case cfg.MaxWaiting != old.MaxWaiting:
+		return fail("max waiting can not be updated")
+	}
+	c.cfg = cfg
+	c.setFilters()
+	c.kick()
+	if c.isPush() {
+		c.startHeartbeats()
+	}
+	return nil
+}

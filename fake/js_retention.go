@@ -1,0 +1,65 @@
+package fake
+
+import (
+	"slices"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// retentionStored drops a message an interest stream has no consumer for.
+func (j *jetStream) retentionStored(st *stream, m *storedMsg) {
+	if st.cfg.Retention != jetstream.InterestPolicy {
+		return
+	}
+	for _, c := range st.consumers {
+		if c.matches(m.subj) {
+			return
+		}
+	}
+	st.remove(m.seq)
+}
+
+// retentionAcked removes acked messages from work queue and interest streams.
+func (j *jetStream) retentionAcked(st *stream, by *consumer, seqs []uint64) {
+	switch st.cfg.Retention {
+	case jetstream.WorkQueuePolicy:
+		for _, seq := range seqs {
+			st.remove(seq)
+		}
+	case jetstream.InterestPolicy:
+		for _, seq := range seqs {
+			if m := st.get(seq); m != nil && st.allAcked(m) {
+				st.remove(seq)
+			}
+		}
+	}
+}
+
+// retentionChanged re-checks an interest stream after its consumers changed.
+func (j *jetStream) retentionChanged(st *stream) {
+	if st.cfg.Retention != jetstream.InterestPolicy {
+		return
+	}
+	var gone []uint64
+	for _, m := range st.msgs {
+		if st.allAcked(m) {
+			gone = append(gone, m.seq)
+		}
+	}
+	for _, seq := range gone {
+		st.remove(seq)
+	}
+}
+
+// allAcked reports whether every consumer interested in m has acknowledged it.
+func (st *stream) allAcked(m *storedMsg) bool {
+	for _, c := range st.consumers {
+		if !c.matches(m.subj) {
+			continue
+		}
+		if _, ok := c.pending[m.seq]; ok || m.seq >= c.sseq || slices.Contains(c.lps, m.seq) {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,288 @@
+package fake
+
+import (
+	"reflect"
+	"slices"
+	"sort"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+type streamInfoResp struct {
+	apiHead
+	jetstream.StreamInfo
+	Total  int `json:"total"`
+	Offset int `json:"offset"`
+	Limit  int `json:"limit"`
+}
+
+func (j *jetStream) streamCreate(reply, name string, body []byte) {
+	const typ = "stream_create_response"
+	var cfg jetstream.StreamConfig
+	if err := decodeRequest(body, &cfg); err != nil {
+		j.replyErr(reply, typ, errInvalidJSON(err))
+		return
+	}
+	if cfg.Name != name {
+		j.replyErr(reply, typ, errStreamMismatch)
+		return
+	}
+	if e := j.createStream(cfg); e != nil {
+		j.replyErr(reply, typ, e)
+		return
+	}
+	j.reply(reply, streamInfoResp{apiHead: apiHead{Type: typePrefix + typ}, StreamInfo: j.streams[name].info(false, "")})
+}
+
+// createStream makes a stream, or does nothing if an identical one exists.
+func (j *jetStream) createStream(cfg jetstream.StreamConfig) *apiError {
+	if e := normaliseStreamConfig(&cfg); e != nil {
+		return e
+	}
+	if st, ok := j.streams[cfg.Name]; ok {
+		if !reflect.DeepEqual(comparableConfig(cfg), comparableConfig(st.cfg)) {
+			return errStreamNameExist
+		}
+		return nil
+	}
+	if e := j.checkOverlap(&cfg, ""); e != nil {
+		return e
+	}
+	st := &stream{
+		j:         j,
+		cfg:       cfg,
+		created:   j.s.clock.Now().UTC(),
+		bySubj:    make(map[string][]uint64),
+		dedupe:    make(map[string]dedupeEntry),
+		consumers: make(map[string]*consumer),
+	}
+	if cfg.FirstSeq > 0 {
+		st.first, st.last = cfg.FirstSeq, cfg.FirstSeq-1
+	}
+	j.streams[cfg.Name] = st
+	st.subscribe()
+	return nil
+}
+
+func (j *jetStream) streamUpdate(reply, name string, body []byte) {
+	const typ = "stream_update_response"
+	var cfg jetstream.StreamConfig
+	if err := decodeRequest(body, &cfg); err != nil {
+		j.replyErr(reply, typ, errInvalidJSON(err))
+		return
+	}
+	if cfg.Name != name {
+		j.replyErr(reply, typ, errStreamMismatch)
+		return
+	}
+	st, ok := j.streams[name]
+	if !ok {
+		j.replyErr(reply, typ, errStreamNotFound)
+		return
+	}
+	if e := normaliseStreamConfig(&cfg); e != nil {
+		j.replyErr(reply, typ, e)
+		return
+	}
+	switch {
+	case cfg.Storage != st.cfg.Storage:
+		j.replyErr(reply, typ, errInvalidConfig("stream configuration update can not change storage type"))
+		return
+	case cfg.Retention != st.cfg.Retention:
+		j.replyErr(reply, typ, errInvalidConfig("stream configuration update can not change retention policy"))
+		return
+	case st.cfg.Sealed && !cfg.Sealed:
+		j.replyErr(reply, typ, errInvalidConfig("stream configuration update can not unseal a sealed stream"))
+		return
+	case st.cfg.DenyDelete && !cfg.DenyDelete:
+		j.replyErr(reply, typ, errInvalidConfig("stream configuration update can not cancel deny message deletes"))
+		return
+	case st.cfg.DenyPurge && !cfg.DenyPurge:
+		j.replyErr(reply, typ, errInvalidConfig("stream configuration update can not cancel deny purge"))
+		return
+	}
+	if e := j.checkOverlap(&cfg, name); e != nil {
+		j.replyErr(reply, typ, e)
+		return
+	}
+	subjectsChanged := !slices.Equal(cfg.Subjects, st.cfg.Subjects)
+	st.cfg = cfg
+	if subjectsChanged {
+		st.subscribe()
+	}
+	st.enforceLimits()
+	st.scheduleAge()
+	for _, c := range st.consumers {
+		c.kick()
+	}
+	j.reply(reply, streamInfoResp{apiHead: apiHead{Type: typePrefix + typ}, StreamInfo: st.info(false, "")})
+}
+
+type streamInfoRequest struct {
+	DeletedDetails bool   `json:"deleted_details,omitempty"`
+	SubjectsFilter string `json:"subjects_filter,omitempty"`
+	Offset         int    `json:"offset,omitempty"`
+}
+
+const maxSubjectsPerInfo = 100_000
+
+func (j *jetStream) streamInfo(reply, name string, body []byte) {
+	const typ = "stream_info_response"
+	var req streamInfoRequest
+	st, ok := j.streamRequest(reply, typ, name, body, &req)
+	if !ok {
+		return
+	}
+	r := streamInfoResp{apiHead: apiHead{Type: typePrefix + typ}, StreamInfo: st.info(req.DeletedDetails, req.SubjectsFilter)}
+	if req.SubjectsFilter != "" {
+		subjects := r.State.Subjects
+		r.Total = len(subjects)
+		r.Offset = req.Offset
+		r.Limit = maxSubjectsPerInfo
+		if req.Offset > 0 {
+			keys := make([]string, 0, len(subjects))
+			for k := range subjects {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			paged := make(map[string]uint64)
+			for _, k := range keys[min(req.Offset, len(keys)):] {
+				paged[k] = subjects[k]
+			}
+			r.State.Subjects = paged
+		}
+	}
+	j.reply(reply, r)
+}
+
+func (j *jetStream) streamDelete(reply, name string) {
+	const typ = "stream_delete_response"
+	st, ok := j.streamRequest(reply, typ, name, nil, nil)
+	if !ok {
+		return
+	}
+	j.deleteStream(st)
+	j.reply(reply, struct {
+		apiHead
+		Success bool `json:"success"`
+	}{apiHead{Type: typePrefix + typ}, true})
+}
+
+func (j *jetStream) deleteStream(st *stream) {
+	for _, c := range st.consumers {
+		c.delete()
+	}
+	st.unsubscribe()
+	st.stopTimers()
+	delete(j.streams, st.name())
+}
+
+type purgeRequest struct {
+	Filter string `json:"filter,omitempty"`
+	Seq    uint64 `json:"seq,omitempty"`
+	Keep   uint64 `json:"keep,omitempty"`
+}
+
+func (j *jetStream) streamPurge(reply, name string, body []byte) {
+	const typ = "stream_purge_response"
+	var req purgeRequest
+	st, ok := j.streamRequest(reply, typ, name, body, &req)
+	if !ok {
+		return
+	}
+	if st.cfg.Sealed || st.cfg.DenyPurge {
+		j.replyErr(reply, typ, jsErr(500, 10110, "stream purge not permitted"))
+		return
+	}
+	if req.Seq > 0 && req.Keep > 0 {
+		j.replyErr(reply, typ, errBadRequest)
+		return
+	}
+	n := st.purge(req.Filter, req.Seq, req.Keep)
+	j.reply(reply, struct {
+		apiHead
+		Success bool   `json:"success"`
+		Purged  uint64 `json:"purged"`
+	}{apiHead{Type: typePrefix + typ}, true, n})
+}
+
+type namesResp struct {
+	apiHead
+	Total     int      `json:"total"`
+	Offset    int      `json:"offset"`
+	Limit     int      `json:"limit"`
+	Streams   []string `json:"streams"`
+	Consumers []string `json:"consumers,omitempty"`
+}
+
+func (j *jetStream) streamNames(reply string, body []byte, list bool) {
+	typ, limit := "stream_names_response", 1024
+	if list {
+		typ, limit = "stream_list_response", 256
+	}
+	var req pagedRequest
+	if len(body) > 0 {
+		if err := decodeRequest(body, &req); err != nil {
+			j.replyErr(reply, typ, errInvalidJSON(err))
+			return
+		}
+	}
+	var names []string
+	for name, st := range j.streams {
+		if req.Subject != "" {
+			hit := false
+			for _, s := range st.cfg.Subjects {
+				if subjectsCollide(s, req.Subject) {
+					hit = true
+					break
+				}
+			}
+			if !hit {
+				continue
+			}
+		}
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	total := len(names)
+	off := min(req.Offset, len(names))
+	names = names[off:]
+	if len(names) > limit {
+		names = names[:limit]
+	}
+	if !list {
+		if names == nil {
+			names = []string{}
+		}
+		j.reply(reply, namesResp{apiHead: apiHead{Type: typePrefix + typ}, Total: total, Offset: req.Offset, Limit: limit, Streams: names})
+		return
+	}
+	infos := make([]jetstream.StreamInfo, 0, len(names))
+	for _, n := range names {
+		infos = append(infos, j.streams[n].info(false, ""))
+	}
+	j.reply(reply, struct {
+		apiHead
+		Total   int                    `json:"total"`
+		Offset  int                    `json:"offset"`
+		Limit   int                    `json:"limit"`
+		Streams []jetstream.StreamInfo `json:"streams"`
+		Missing []string               `json:"missing,omitempty"`
+	}{apiHead{Type: typePrefix + typ}, total, req.Offset, limit, infos, nil})
+}
+
+// streamRequest decodes a request's body (if any) into req and finds the stream it names. When
+// either fails it answers the request with the server's error, and reports false.
+func (j *jetStream) streamRequest(reply, typ, name string, body []byte, req any) (*stream, bool) {
+	if req != nil && len(body) > 0 {
+		if err := decodeRequest(body, req); err != nil {
+			j.replyErr(reply, typ, errInvalidJSON(err))
+			return nil, false
+		}
+	}
+	st, ok := j.streams[name]
+	if !ok {
+		j.replyErr(reply, typ, errStreamNotFound)
+	}
+	return st, ok
+}

@@ -1,0 +1,170 @@
+package fake
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/natskit/natskit/internal/subject"
+)
+
+const defaultDuplicates = 2 * time.Minute
+
+// normalise fills in defaults as nats-server does and checks what it checks.
+func normaliseStreamConfig(cfg *jetstream.StreamConfig) *apiError {
+	if cfg.Name == "" || strings.ContainsAny(cfg.Name, ".*> \t\r\n/\\") {
+		return errInvalidConfig("stream name is required and can not contain '.', '*', '>'")
+	}
+	if cfg.MaxMsgs == 0 {
+		cfg.MaxMsgs = -1
+	}
+	if cfg.MaxBytes == 0 {
+		cfg.MaxBytes = -1
+	}
+	if cfg.MaxMsgsPerSubject == 0 {
+		cfg.MaxMsgsPerSubject = -1
+	}
+	if cfg.MaxMsgSize == 0 {
+		cfg.MaxMsgSize = -1
+	}
+	if cfg.MaxConsumers == 0 {
+		cfg.MaxConsumers = -1
+	}
+	if cfg.Replicas == 0 {
+		cfg.Replicas = 1
+	}
+	if cfg.Replicas > 1 {
+		return jsErr(500, 10074, "replicas > 1 not supported in non-clustered mode")
+	}
+	if cfg.MaxAge < 0 {
+		return errInvalidConfig("max age needs to be >= 0")
+	}
+	if cfg.Duplicates < 0 {
+		return errInvalidConfig("duplicates window can not be negative")
+	}
+	if cfg.Duplicates == 0 && cfg.Mirror == nil {
+		if cfg.MaxAge != 0 && cfg.MaxAge < defaultDuplicates {
+			cfg.Duplicates = cfg.MaxAge
+		} else {
+			cfg.Duplicates = defaultDuplicates
+		}
+	}
+	if cfg.MaxAge != 0 && cfg.Duplicates > cfg.MaxAge {
+		return errInvalidConfig("duplicates window can not be larger then max age")
+	}
+	if cfg.DiscardNewPerSubject && (cfg.Discard != jetstream.DiscardNew || cfg.MaxMsgsPerSubject <= 0) {
+		return errInvalidConfig("discard new per subject requires discard new policy to be set")
+	}
+	if cfg.Mirror != nil || len(cfg.Sources) > 0 {
+		return errInvalidConfig("mirrors and sources are not supported by the fake")
+	}
+	if len(cfg.Subjects) == 0 {
+		cfg.Subjects = []string{cfg.Name}
+	}
+	for _, s := range cfg.Subjects {
+		if !subject.ValidPattern(s) {
+			return errInvalidConfig("invalid subject")
+		}
+		if s == ">" && !cfg.NoAck {
+			return errInvalidConfig("capturing all subjects requires no-ack to be true")
+		}
+	}
+	for i, a := range cfg.Subjects {
+		for _, b := range cfg.Subjects[i+1:] {
+			if subjectsCollide(a, b) {
+				return errInvalidConfig("duplicate subjects detected")
+			}
+		}
+	}
+	if cfg.SubjectDeleteMarkerTTL > 0 {
+		if !cfg.AllowMsgTTL {
+			return errInvalidConfig("subject marker requires message TTLs to be enabled")
+		}
+		if cfg.SubjectDeleteMarkerTTL < time.Second {
+			return errInvalidConfig("subject delete marker TTL must be at least 1 second")
+		}
+	}
+	if cfg.AllowMsgCounter || cfg.AllowAtomicPublish || cfg.AllowMsgSchedules || cfg.AllowBatchPublish {
+		return errInvalidConfig("counters, atomic and batched publishing and schedules are not supported by the fake")
+	}
+	setStreamMetadata(cfg)
+	return nil
+}
+
+// setStreamMetadata records the API level the stream requires, as nats-server does.
+func setStreamMetadata(cfg *jetstream.StreamConfig) {
+	if cfg.Metadata == nil {
+		cfg.Metadata = make(map[string]string)
+	}
+	delete(cfg.Metadata, "_nats.ver")
+	delete(cfg.Metadata, "_nats.level")
+	level := 0
+	if cfg.AllowMsgTTL || cfg.SubjectDeleteMarkerTTL > 0 {
+		level = 1
+	}
+	cfg.Metadata["_nats.req.level"] = strconv.Itoa(level)
+}
+
+// withDynamicMetadata is cfg as the server reports it: with its version and API level.
+func withDynamicMetadata(md map[string]string) map[string]string {
+	out := make(map[string]string, len(md)+2)
+	for k, v := range md {
+		out[k] = v
+	}
+	out["_nats.ver"] = Version
+	out["_nats.level"] = strconv.Itoa(jsAPILevel)
+	return out
+}
+
+// subjectsCollide reports whether some subject matches both patterns.
+func subjectsCollide(a, b string) bool {
+	at, bt := strings.Split(a, "."), strings.Split(b, ".")
+	for i := 0; i < len(at) && i < len(bt); i++ {
+		if at[i] == ">" || bt[i] == ">" {
+			return true
+		}
+		if at[i] != "*" && bt[i] != "*" && at[i] != bt[i] {
+			return false
+		}
+	}
+	return len(at) == len(bt)
+}
+
+// comparableConfig is cfg with what does not make two configs differ for an idempotent create.
+func comparableConfig(cfg jetstream.StreamConfig) jetstream.StreamConfig {
+	cfg.Metadata = maps(cfg.Metadata)
+	delete(cfg.Metadata, "_nats.ver")
+	delete(cfg.Metadata, "_nats.level")
+	if len(cfg.Metadata) == 0 {
+		cfg.Metadata = nil
+	}
+	return cfg
+}
+
+func maps(m map[string]string) map[string]string {
+	if m == nil {
+		return nil
+	}
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+func (j *jetStream) checkOverlap(cfg *jetstream.StreamConfig, self string) *apiError {
+	for name, other := range j.streams {
+		if name == self {
+			continue
+		}
+		for _, a := range cfg.Subjects {
+			for _, b := range other.cfg.Subjects {
+				if subjectsCollide(a, b) {
+					return errSubjectOverlap
+				}
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,90 @@
+package fake
+
+import "time"
+
+func (st *stream) stopTimers() {
+	st.ageTimer.Stop()
+	st.ttlTimer.Stop()
+	for _, c := range st.consumers {
+		c.stopTimers()
+	}
+}
+
+// expire removes messages older than max age, and those whose TTL has passed.
+func (st *stream) expire() {
+	now := st.j.s.clock.Now()
+	if st.cfg.MaxAge > 0 {
+		for len(st.msgs) > 0 && now.Sub(st.msgs[0].ts) >= st.cfg.MaxAge {
+			m := st.msgs[0]
+			st.remove(m.seq)
+			st.deleteMarker(m, "MaxAge")
+		}
+	}
+	if st.ttls == 0 {
+		return
+	}
+	var expired []*storedMsg
+	for _, m := range st.msgs {
+		if m.ttl > 0 && now.Sub(m.ts) >= m.ttl {
+			expired = append(expired, m)
+		}
+	}
+	for _, m := range expired {
+		st.remove(m.seq)
+		st.deleteMarker(m, "MaxAge")
+	}
+}
+
+// deleteMarker leaves a marker when the last message on a subject ages out, if the stream asks
+// for subject delete markers.
+func (st *stream) deleteMarker(m *storedMsg, reason string) {
+	if st.cfg.SubjectDeleteMarkerTTL <= 0 || len(st.bySubj[m.subj]) > 0 {
+		return
+	}
+	hdr := appendHeaders(nil, "Nats-Marker-Reason", reason, "Nats-TTL", st.cfg.SubjectDeleteMarkerTTL.String())
+	st.store(m.subj, hdr, nil)
+}
+
+// scheduleAge sets the timer for the next message to age out.
+func (st *stream) scheduleAge() {
+	st.ageTimer.Stop()
+	st.ageTimer = nil
+	if st.cfg.MaxAge <= 0 || len(st.msgs) == 0 {
+		return
+	}
+	due := st.msgs[0].ts.Add(st.cfg.MaxAge).Sub(st.j.s.clock.Now())
+	st.ageTimer = st.j.s.clock.AfterFunc(max(due, 0), st.onTimer)
+}
+
+func (st *stream) scheduleTTL() {
+	st.ttlTimer.Stop()
+	st.ttlTimer = nil
+	if st.ttls == 0 {
+		return
+	}
+	now := st.j.s.clock.Now()
+	var next time.Time
+	for _, m := range st.msgs {
+		if m.ttl > 0 {
+			if at := m.ts.Add(m.ttl); next.IsZero() || at.Before(next) {
+				next = at
+			}
+		}
+	}
+	if next.IsZero() {
+		return
+	}
+	st.ttlTimer = st.j.s.clock.AfterFunc(max(next.Sub(now), 0), st.onTimer)
+}
+
+func (st *stream) onTimer() {
+	j := st.j
+	j.lock()
+	defer j.unlock()
+	if j.closed || j.streams[st.name()] != st {
+		return
+	}
+	st.expire()
+	st.scheduleAge()
+	st.scheduleTTL()
+}
