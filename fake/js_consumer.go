@@ -142,8 +142,8 @@ func patternSubset(sub, super string) bool {
 func (c *consumer) selectStart() {
 	st := c.st
 	first, last := st.first, st.last
-	if len(st.msgs) > 0 {
-		first = st.msgs[0].seq
+	if m := st.firstMsg(); m != nil {
+		first = m.seq
 	}
 	cfg := c.cfg
 	if cfg.OptStartSeq == 0 {
@@ -175,7 +175,7 @@ func (c *consumer) selectStart() {
 		case jetstream.DeliverByStartTimePolicy:
 			c.sseq = last + 1
 			if cfg.OptStartTime != nil {
-				for _, m := range st.msgs {
+				for _, m := range st.msgs.from(0) {
 					if !m.ts.Before(*cfg.OptStartTime) {
 						c.sseq = m.seq
 						break
@@ -189,7 +189,7 @@ func (c *consumer) selectStart() {
 		c.sseq = cfg.OptStartSeq
 	}
 	stateFirst := first
-	if len(st.msgs) == 0 && st.last == 0 {
+	if st.msgs.len() == 0 && st.last == 0 {
 		stateFirst = st.first
 	}
 	switch {
@@ -211,7 +211,8 @@ func (st *stream) lastPerSubject(c *consumer) []uint64 {
 	var seqs []uint64
 	for subj, list := range st.bySubj {
 		if c.matches(subj) {
-			seqs = append(seqs, list[len(list)-1])
+			last, _, _ := list.last()
+			seqs = append(seqs, last)
 		}
 	}
 	slices.Sort(seqs)
@@ -264,7 +265,7 @@ func (c *consumer) numPending() uint64 {
 		from = c.lpsResume + 1
 	}
 	if c.covers {
-		return n + uint64(len(st.msgs)-st.index(from))
+		return n + uint64(st.msgs.countFrom(from))
 	}
 	literal := true
 	for _, f := range c.filters {
@@ -275,14 +276,14 @@ func (c *consumer) numPending() uint64 {
 	}
 	if literal {
 		for _, f := range c.filters {
-			seqs := st.bySubj[f]
-			k, _ := slices.BinarySearch(seqs, from)
-			n += uint64(len(seqs) - k)
+			if seqs := st.bySubj[f]; seqs != nil {
+				n += uint64(seqs.countFrom(from))
+			}
 		}
 		return n
 	}
-	for i := st.index(from); i < len(st.msgs); i++ {
-		if c.matches(st.msgs[i].subj) {
+	for _, m := range st.msgs.from(from) {
+		if c.matches(m.subj) {
 			n++
 		}
 	}
@@ -360,10 +361,8 @@ func (c *consumer) next() (*storedMsg, uint64) {
 func (c *consumer) nextNew() *storedMsg {
 	st := c.st
 	if c.covers {
-		if i := st.index(c.sseq); i < len(st.msgs) {
-			return st.msgs[i]
-		}
-		return nil
+		_, m, _ := st.msgs.nextFrom(c.sseq)
+		return m
 	}
 	literal := true
 	for _, f := range c.filters {
@@ -375,9 +374,10 @@ func (c *consumer) nextNew() *storedMsg {
 	if literal {
 		var best uint64
 		for _, f := range c.filters {
-			seqs := st.bySubj[f]
-			if k, _ := slices.BinarySearch(seqs, c.sseq); k < len(seqs) && (best == 0 || seqs[k] < best) {
-				best = seqs[k]
+			if seqs := st.bySubj[f]; seqs != nil {
+				if s, _, ok := seqs.nextFrom(c.sseq); ok && (best == 0 || s < best) {
+					best = s
+				}
 			}
 		}
 		if best == 0 {
@@ -385,9 +385,9 @@ func (c *consumer) nextNew() *storedMsg {
 		}
 		return st.get(best)
 	}
-	for i := st.index(c.sseq); i < len(st.msgs); i++ {
-		if c.matches(st.msgs[i].subj) {
-			return st.msgs[i]
+	for _, m := range st.msgs.from(c.sseq) {
+		if c.matches(m.subj) {
+			return m
 		}
 	}
 	return nil

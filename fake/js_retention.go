@@ -41,7 +41,7 @@ func (j *jetStream) retentionChanged(st *stream) {
 		return
 	}
 	var gone []uint64
-	for _, m := range st.msgs {
+	for _, m := range st.msgs.from(0) {
 		if st.allAcked(m) {
 			gone = append(gone, m.seq)
 		}

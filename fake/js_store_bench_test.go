@@ -77,9 +77,11 @@ func BenchmarkStoreMaxMsgsEviction(b *testing.B) {
 					b.Fatal("publishes not acknowledged")
 				}
 				perMsg(b, start, publishes)
+				b.StopTimer()
 				if st, _ := s.Stream("S"); len(st.Messages) != size {
 					b.Fatalf("%d messages, want %d", len(st.Messages), size)
 				}
+				b.StartTimer()
 			}
 		})
 	}

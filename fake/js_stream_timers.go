@@ -14,8 +14,7 @@ func (st *stream) stopTimers() {
 func (st *stream) expire() {
 	now := st.j.s.clock.Now()
 	if st.cfg.MaxAge > 0 {
-		for len(st.msgs) > 0 && now.Sub(st.msgs[0].ts) >= st.cfg.MaxAge {
-			m := st.msgs[0]
+		for m := st.firstMsg(); m != nil && now.Sub(m.ts) >= st.cfg.MaxAge; m = st.firstMsg() {
 			st.remove(m.seq)
 			st.deleteMarker(m, "MaxAge")
 		}
@@ -24,7 +23,7 @@ func (st *stream) expire() {
 		return
 	}
 	var expired []*storedMsg
-	for _, m := range st.msgs {
+	for _, m := range st.msgs.from(0) {
 		if m.ttl > 0 && now.Sub(m.ts) >= m.ttl {
 			expired = append(expired, m)
 		}
@@ -38,7 +37,7 @@ func (st *stream) expire() {
 // deleteMarker leaves a marker when the last message on a subject ages out, if the stream asks
 // for subject delete markers.
 func (st *stream) deleteMarker(m *storedMsg, reason string) {
-	if st.cfg.SubjectDeleteMarkerTTL <= 0 || len(st.bySubj[m.subj]) > 0 {
+	if st.cfg.SubjectDeleteMarkerTTL <= 0 || st.subjectCount(m.subj) > 0 {
 		return
 	}
 	hdr := appendHeaders(nil, "Nats-Marker-Reason", reason, "Nats-TTL", st.cfg.SubjectDeleteMarkerTTL.String())
@@ -49,10 +48,11 @@ func (st *stream) deleteMarker(m *storedMsg, reason string) {
 func (st *stream) scheduleAge() {
 	st.ageTimer.Stop()
 	st.ageTimer = nil
-	if st.cfg.MaxAge <= 0 || len(st.msgs) == 0 {
+	first := st.firstMsg()
+	if st.cfg.MaxAge <= 0 || first == nil {
 		return
 	}
-	due := st.msgs[0].ts.Add(st.cfg.MaxAge).Sub(st.j.s.clock.Now())
+	due := first.ts.Add(st.cfg.MaxAge).Sub(st.j.s.clock.Now())
 	st.ageTimer = st.j.s.clock.AfterFunc(max(due, 0), st.onTimer)
 }
 
@@ -64,7 +64,7 @@ func (st *stream) scheduleTTL() {
 	}
 	now := st.j.s.clock.Now()
 	var next time.Time
-	for _, m := range st.msgs {
+	for _, m := range st.msgs.from(0) {
 		if m.ttl > 0 {
 			if at := m.ts.Add(m.ttl); next.IsZero() || at.Before(next) {
 				next = at
