@@ -123,7 +123,7 @@ func (st *stream) store(subj string, hdr, data []byte) (uint64, bool, *apiError)
 		}
 		if id, ok := hdrGet(hdr, "Nats-Msg-Id"); ok && id != "" {
 			st.pruneDedupe(now)
-			if d, ok := st.dedupe[id]; ok {
+			if d, ok := st.dedupe[id]; ok && now.Sub(d.ts) < st.cfg.Duplicates {
 				return d.seq, true, nil
 			}
 		}
@@ -194,6 +194,7 @@ func (st *stream) store(subj string, hdr, data []byte) (uint64, bool, *apiError)
 	st.msgs.push(m.seq, m)
 	if m.ttl > 0 {
 		st.ttls++
+		st.ttlq.push(ttlItem{m.ts.Add(m.ttl), m.seq})
 	}
 	if st.msgs.len() == 1 {
 		st.first = m.seq
@@ -210,6 +211,7 @@ func (st *stream) store(subj string, hdr, data []byte) (uint64, bool, *apiError)
 	id, _ := hdrGet(hdr, "Nats-Msg-Id")
 	if id != "" {
 		st.dedupe[id] = dedupeEntry{seq: m.seq, ts: now}
+		st.dedupeQ = append(st.dedupeQ, dedupeItem{id, dedupeEntry{seq: m.seq, ts: now}})
 	}
 	st.lastMsgID = id
 	switch rollup {
@@ -258,11 +260,21 @@ func parseTTL(v string) (time.Duration, error) {
 	return time.Duration(n) * time.Second, nil
 }
 
+// pruneDedupe forgets the ids older than the duplicate window, oldest first.
 func (st *stream) pruneDedupe(now time.Time) {
-	for id, d := range st.dedupe {
-		if now.Sub(d.ts) >= st.cfg.Duplicates {
-			delete(st.dedupe, id)
+	for ; st.dedupeAt < len(st.dedupeQ); st.dedupeAt++ {
+		it := st.dedupeQ[st.dedupeAt]
+		if now.Sub(it.ts) < st.cfg.Duplicates {
+			break
 		}
+		if d, ok := st.dedupe[it.id]; ok && d.seq == it.seq {
+			delete(st.dedupe, it.id)
+		}
+		st.dedupeQ[st.dedupeAt] = dedupeItem{}
+	}
+	if st.dedupeAt > len(st.dedupeQ)/2 {
+		st.dedupeQ = append(st.dedupeQ[:0], st.dedupeQ[st.dedupeAt:]...)
+		st.dedupeAt = 0
 	}
 }
 

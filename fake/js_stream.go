@@ -22,13 +22,16 @@ type stream struct {
 	bySubj   map[string]*seqIndex[struct{}] // sequences per subject
 
 	dedupe    map[string]dedupeEntry
+	dedupeQ   []dedupeItem // the ids in the order they came, from dedupeAt on
+	dedupeAt  int
 	lastMsgID string
 
 	consumers map[string]*consumer
 	subs      []*subscription
 	ageTimer  *clockTimer
 	ttlTimer  *clockTimer
-	ttls      int // messages held with a TTL
+	ttls      int     // messages held with a TTL
+	ttlq      ttlHeap // when those expire
 }
 
 type storedMsg struct {
@@ -42,6 +45,11 @@ type storedMsg struct {
 type dedupeEntry struct {
 	seq uint64
 	ts  time.Time
+}
+
+type dedupeItem struct {
+	id string
+	dedupeEntry
 }
 
 func (st *stream) name() string { return st.cfg.Name }
@@ -137,6 +145,7 @@ func (st *stream) purge(filter string, seq, keep uint64) uint64 {
 		st.bySubj = make(map[string]*seqIndex[struct{}])
 		st.bytes = 0
 		st.ttls = 0
+		st.ttlq = nil
 		st.first = st.last + 1
 		st.purgeConsumers("")
 		return n

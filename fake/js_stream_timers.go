@@ -1,6 +1,6 @@
 package fake
 
-import "time"
+import "slices"
 
 func (st *stream) stopTimers() {
 	st.ageTimer.Stop()
@@ -20,14 +20,16 @@ func (st *stream) expire() {
 		}
 	}
 	if st.ttls == 0 {
+		st.ttlq = nil
 		return
 	}
 	var expired []*storedMsg
-	for _, m := range st.msgs.from(0) {
-		if m.ttl > 0 && now.Sub(m.ts) >= m.ttl {
+	for len(st.ttlq) > 0 && !now.Before(st.ttlq[0].at) {
+		if m := st.get(st.ttlq.pop().seq); m != nil && m.ttl > 0 {
 			expired = append(expired, m)
 		}
 	}
+	slices.SortFunc(expired, func(a, b *storedMsg) int { return cmpUint(a.seq, b.seq) })
 	for _, m := range expired {
 		st.remove(m.seq)
 		st.deleteMarker(m, "MaxAge")
@@ -60,20 +62,20 @@ func (st *stream) scheduleTTL() {
 	st.ttlTimer.Stop()
 	st.ttlTimer = nil
 	if st.ttls == 0 {
+		st.ttlq = nil
+		return
+	}
+	if len(st.ttlq) > 2*st.ttls+64 {
+		st.ttlq.keep(func(it ttlItem) bool { return st.get(it.seq) != nil })
+	}
+	for len(st.ttlq) > 0 && st.get(st.ttlq[0].seq) == nil {
+		st.ttlq.pop()
+	}
+	if len(st.ttlq) == 0 {
 		return
 	}
 	now := st.j.s.clock.Now()
-	var next time.Time
-	for _, m := range st.msgs.from(0) {
-		if m.ttl > 0 {
-			if at := m.ts.Add(m.ttl); next.IsZero() || at.Before(next) {
-				next = at
-			}
-		}
-	}
-	if next.IsZero() {
-		return
-	}
+	next := st.ttlq[0].at
 	st.ttlTimer = st.j.s.clock.AfterFunc(max(next.Sub(now), 0), st.onTimer)
 }
 
