@@ -35,7 +35,12 @@ type consumer struct {
 	// the running floors, which decide whether an ack or nak still counts
 	adflr, asflr uint64
 
-	history map[uint64]*MessageState // what happened to each message, for inspection
+	history     map[uint64]*MessageState // what happened to each message, for inspection
+	historyKept int                      // its size after the last pruning
+
+	// no message in [scanFrom, scanTo] matches the filters: where a wildcard filter's search
+	// for the next message goes on from
+	scanFrom, scanTo uint64
 
 	waiting []*pullRequest
 
@@ -99,6 +104,7 @@ func (st *stream) newConsumer(cfg jetstream.ConsumerConfig) *consumer {
 
 func (c *consumer) setFilters() {
 	c.filters = consumerFilters(c.cfg)
+	c.scanFrom, c.scanTo = 0, 0
 	c.covers = len(c.filters) == 0
 	if !c.covers {
 		c.covers = true
@@ -267,16 +273,18 @@ func (c *consumer) numPending() uint64 {
 	if c.covers {
 		return n + uint64(st.msgs.countFrom(from))
 	}
-	literal := true
-	for _, f := range c.filters {
-		if hasWildcard(f) {
-			literal = false
-			break
-		}
-	}
-	if literal {
+	if c.literal() {
 		for _, f := range c.filters {
 			if seqs := st.bySubj[f]; seqs != nil {
+				n += uint64(seqs.countFrom(from))
+			}
+		}
+		return n
+	}
+	// by subject or by message, whichever is fewer
+	if len(st.bySubj) < st.msgs.countFrom(from) {
+		for subj, seqs := range st.bySubj {
+			if c.matches(subj) {
 				n += uint64(seqs.countFrom(from))
 			}
 		}
@@ -364,14 +372,7 @@ func (c *consumer) nextNew() *storedMsg {
 		_, m, _ := st.msgs.nextFrom(c.sseq)
 		return m
 	}
-	literal := true
-	for _, f := range c.filters {
-		if hasWildcard(f) {
-			literal = false
-			break
-		}
-	}
-	if literal {
+	if c.literal() {
 		var best uint64
 		for _, f := range c.filters {
 			if seqs := st.bySubj[f]; seqs != nil {
@@ -385,12 +386,32 @@ func (c *consumer) nextNew() *storedMsg {
 		}
 		return st.get(best)
 	}
-	for _, m := range st.msgs.from(c.sseq) {
+	start := c.sseq
+	if c.scanFrom <= start && start <= c.scanTo {
+		start = c.scanTo + 1
+	}
+	for _, m := range st.msgs.from(start) {
 		if c.matches(m.subj) {
+			if m.seq > c.sseq {
+				c.scanFrom, c.scanTo = c.sseq, m.seq-1
+			}
 			return m
 		}
 	}
+	if st.last >= c.sseq {
+		c.scanFrom, c.scanTo = c.sseq, st.last
+	}
 	return nil
+}
+
+// literal reports whether the consumer has filters and none holds a wildcard.
+func (c *consumer) literal() bool {
+	for _, f := range c.filters {
+		if hasWildcard(f) {
+			return false
+		}
+	}
+	return len(c.filters) > 0
 }
 
 // available reports whether the consumer has anything left to deliver, whether or not max ack
@@ -449,6 +470,9 @@ func (c *consumer) send(target string, m *storedMsg, dc uint64) int {
 	if h == nil {
 		h = &MessageState{Stream: m.seq, Subject: m.subj}
 		c.history[m.seq] = h
+		if len(c.history) >= 2*c.historyKept+historyDone {
+			c.pruneHistory()
+		}
 	}
 	h.Deliveries = int(dc)
 	h.Consumer = dseq
@@ -474,12 +498,33 @@ func (c *consumer) send(target string, m *storedMsg, dc uint64) int {
 	return len(m.subj) + len(ack) + len(hdr) + len(data)
 }
 
+// historyDone is how many of the messages it has finished with a consumer's history keeps.
+const historyDone = 1000
+
+// pruneHistory forgets all but the latest historyDone messages the consumer has finished with:
+// its history stays in proportion to its outstanding acks, not to what it delivered.
+func (c *consumer) pruneHistory() {
+	var done []uint64
+	for seq := range c.history {
+		if _, ok := c.pending[seq]; !ok {
+			done = append(done, seq)
+		}
+	}
+	if len(done) > historyDone {
+		slices.Sort(done)
+		for _, seq := range done[:len(done)-historyDone] {
+			delete(c.history, seq)
+		}
+	}
+	c.historyKept = len(c.history)
+}
+
 // stored tells the consumer about a new message.
 func (c *consumer) stored(*storedMsg) { c.kick() }
 
 // removed tells the consumer a message is gone.
 func (c *consumer) removed(m *storedMsg) {
-	if i := slices.Index(c.lps, m.seq); i >= 0 {
+	if i, ok := slices.BinarySearch(c.lps, m.seq); ok {
 		c.lps = append(c.lps[:i], c.lps[i+1:]...)
 		if len(c.lps) == 0 {
 			c.sseq = max(c.sseq, c.lpsResume+1)

@@ -99,7 +99,8 @@ type ConsumerState struct {
 	NumAckPending  int    // delivered, not yet acknowledged
 	NumRedelivered int
 	NumWaiting     int // pull requests waiting
-	// Messages is every message the consumer delivered and still remembers, by stream sequence.
+	// Messages is every message the consumer delivered and still remembers, by stream sequence:
+	// those awaiting an ack and the latest 1000 it has finished with.
 	Messages []MessageState
 }
 
