@@ -35,7 +35,12 @@ type consumer struct {
 	// the running floors, which decide whether an ack or nak still counts
 	adflr, asflr uint64
 
-	history map[uint64]*MessageState // what happened to each message, for inspection
+	history     map[uint64]*MessageState // what happened to each message, for inspection
+	historyKept int                      // its size after the last pruning
+
+	// no message in [scanFrom, scanTo] matches the filters: where a wildcard filter's search
+	// for the next message goes on from
+	scanFrom, scanTo uint64
 
 	waiting []*pullRequest
 
@@ -99,6 +104,7 @@ func (st *stream) newConsumer(cfg jetstream.ConsumerConfig) *consumer {
 
 func (c *consumer) setFilters() {
 	c.filters = consumerFilters(c.cfg)
+	c.scanFrom, c.scanTo = 0, 0
 	c.covers = len(c.filters) == 0
 	if !c.covers {
 		c.covers = true
@@ -142,8 +148,8 @@ func patternSubset(sub, super string) bool {
 func (c *consumer) selectStart() {
 	st := c.st
 	first, last := st.first, st.last
-	if len(st.msgs) > 0 {
-		first = st.msgs[0].seq
+	if m := st.firstMsg(); m != nil {
+		first = m.seq
 	}
 	cfg := c.cfg
 	if cfg.OptStartSeq == 0 {
@@ -175,7 +181,7 @@ func (c *consumer) selectStart() {
 		case jetstream.DeliverByStartTimePolicy:
 			c.sseq = last + 1
 			if cfg.OptStartTime != nil {
-				for _, m := range st.msgs {
+				for _, m := range st.msgs.from(0) {
 					if !m.ts.Before(*cfg.OptStartTime) {
 						c.sseq = m.seq
 						break
@@ -189,7 +195,7 @@ func (c *consumer) selectStart() {
 		c.sseq = cfg.OptStartSeq
 	}
 	stateFirst := first
-	if len(st.msgs) == 0 && st.last == 0 {
+	if st.msgs.len() == 0 && st.last == 0 {
 		stateFirst = st.first
 	}
 	switch {
@@ -211,7 +217,8 @@ func (st *stream) lastPerSubject(c *consumer) []uint64 {
 	var seqs []uint64
 	for subj, list := range st.bySubj {
 		if c.matches(subj) {
-			seqs = append(seqs, list[len(list)-1])
+			last, _, _ := list.last()
+			seqs = append(seqs, last)
 		}
 	}
 	slices.Sort(seqs)
@@ -264,25 +271,27 @@ func (c *consumer) numPending() uint64 {
 		from = c.lpsResume + 1
 	}
 	if c.covers {
-		return n + uint64(len(st.msgs)-st.index(from))
+		return n + uint64(st.msgs.countFrom(from))
 	}
-	literal := true
-	for _, f := range c.filters {
-		if hasWildcard(f) {
-			literal = false
-			break
-		}
-	}
-	if literal {
+	if c.literal() {
 		for _, f := range c.filters {
-			seqs := st.bySubj[f]
-			k, _ := slices.BinarySearch(seqs, from)
-			n += uint64(len(seqs) - k)
+			if seqs := st.bySubj[f]; seqs != nil {
+				n += uint64(seqs.countFrom(from))
+			}
 		}
 		return n
 	}
-	for i := st.index(from); i < len(st.msgs); i++ {
-		if c.matches(st.msgs[i].subj) {
+	// by subject or by message, whichever is fewer
+	if len(st.bySubj) < st.msgs.countFrom(from) {
+		for subj, seqs := range st.bySubj {
+			if c.matches(subj) {
+				n += uint64(seqs.countFrom(from))
+			}
+		}
+		return n
+	}
+	for _, m := range st.msgs.from(from) {
+		if c.matches(m.subj) {
 			n++
 		}
 	}
@@ -360,24 +369,16 @@ func (c *consumer) next() (*storedMsg, uint64) {
 func (c *consumer) nextNew() *storedMsg {
 	st := c.st
 	if c.covers {
-		if i := st.index(c.sseq); i < len(st.msgs) {
-			return st.msgs[i]
-		}
-		return nil
+		_, m, _ := st.msgs.nextFrom(c.sseq)
+		return m
 	}
-	literal := true
-	for _, f := range c.filters {
-		if hasWildcard(f) {
-			literal = false
-			break
-		}
-	}
-	if literal {
+	if c.literal() {
 		var best uint64
 		for _, f := range c.filters {
-			seqs := st.bySubj[f]
-			if k, _ := slices.BinarySearch(seqs, c.sseq); k < len(seqs) && (best == 0 || seqs[k] < best) {
-				best = seqs[k]
+			if seqs := st.bySubj[f]; seqs != nil {
+				if s, _, ok := seqs.nextFrom(c.sseq); ok && (best == 0 || s < best) {
+					best = s
+				}
 			}
 		}
 		if best == 0 {
@@ -385,12 +386,32 @@ func (c *consumer) nextNew() *storedMsg {
 		}
 		return st.get(best)
 	}
-	for i := st.index(c.sseq); i < len(st.msgs); i++ {
-		if c.matches(st.msgs[i].subj) {
-			return st.msgs[i]
+	start := c.sseq
+	if c.scanFrom <= start && start <= c.scanTo {
+		start = c.scanTo + 1
+	}
+	for _, m := range st.msgs.from(start) {
+		if c.matches(m.subj) {
+			if m.seq > c.sseq {
+				c.scanFrom, c.scanTo = c.sseq, m.seq-1
+			}
+			return m
 		}
 	}
+	if st.last >= c.sseq {
+		c.scanFrom, c.scanTo = c.sseq, st.last
+	}
 	return nil
+}
+
+// literal reports whether the consumer has filters and none holds a wildcard.
+func (c *consumer) literal() bool {
+	for _, f := range c.filters {
+		if hasWildcard(f) {
+			return false
+		}
+	}
+	return len(c.filters) > 0
 }
 
 // available reports whether the consumer has anything left to deliver, whether or not max ack
@@ -449,6 +470,9 @@ func (c *consumer) send(target string, m *storedMsg, dc uint64) int {
 	if h == nil {
 		h = &MessageState{Stream: m.seq, Subject: m.subj}
 		c.history[m.seq] = h
+		if len(c.history) >= 2*c.historyKept+historyDone {
+			c.pruneHistory()
+		}
 	}
 	h.Deliveries = int(dc)
 	h.Consumer = dseq
@@ -474,12 +498,33 @@ func (c *consumer) send(target string, m *storedMsg, dc uint64) int {
 	return len(m.subj) + len(ack) + len(hdr) + len(data)
 }
 
+// historyDone is how many of the messages it has finished with a consumer's history keeps.
+const historyDone = 1000
+
+// pruneHistory forgets all but the latest historyDone messages the consumer has finished with:
+// its history stays in proportion to its outstanding acks, not to what it delivered.
+func (c *consumer) pruneHistory() {
+	var done []uint64
+	for seq := range c.history {
+		if _, ok := c.pending[seq]; !ok {
+			done = append(done, seq)
+		}
+	}
+	if len(done) > historyDone {
+		slices.Sort(done)
+		for _, seq := range done[:len(done)-historyDone] {
+			delete(c.history, seq)
+		}
+	}
+	c.historyKept = len(c.history)
+}
+
 // stored tells the consumer about a new message.
 func (c *consumer) stored(*storedMsg) { c.kick() }
 
 // removed tells the consumer a message is gone.
 func (c *consumer) removed(m *storedMsg) {
-	if i := slices.Index(c.lps, m.seq); i >= 0 {
+	if i, ok := slices.BinarySearch(c.lps, m.seq); ok {
 		c.lps = append(c.lps[:i], c.lps[i+1:]...)
 		if len(c.lps) == 0 {
 			c.sseq = max(c.sseq, c.lpsResume+1)

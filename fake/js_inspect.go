@@ -99,7 +99,8 @@ type ConsumerState struct {
 	NumAckPending  int    // delivered, not yet acknowledged
 	NumRedelivered int
 	NumWaiting     int // pull requests waiting
-	// Messages is every message the consumer delivered and still remembers, by stream sequence.
+	// Messages is every message the consumer delivered and still remembers, by stream sequence:
+	// those awaiting an ack and the latest 1000 it has finished with.
 	Messages []MessageState
 }
 
@@ -155,7 +156,7 @@ func (s *Server) Stream(name string) (StreamState, bool) {
 		out = StreamState{Config: st.cfg, Created: st.created, FirstSeq: st.state(false, "").FirstSeq,
 			LastSeq: st.last, Bytes: st.bytes}
 		out.Config.Metadata = maps(st.cfg.Metadata)
-		for _, m := range st.msgs {
+		for _, m := range st.msgs.from(0) {
 			out.Messages = append(out.Messages, m.export())
 		}
 		for n := range st.consumers {
@@ -254,7 +255,8 @@ func (s *Server) KeyValue(bucket string) (map[string][]byte, bool) {
 		out = make(map[string][]byte)
 		prefix := "$KV." + bucket + "."
 		for subj, seqs := range st.bySubj {
-			m := st.get(seqs[len(seqs)-1])
+			last, _, _ := seqs.last()
+			m := st.get(last)
 			if m == nil || !strings.HasPrefix(subj, prefix) {
 				continue
 			}

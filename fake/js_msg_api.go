@@ -68,7 +68,7 @@ func (j *jetStream) msgDelete(reply, name string, body []byte) {
 		return
 	}
 	st.remove(req.Seq)
-	if len(st.msgs) == 0 {
+	if st.msgs.len() == 0 {
 		st.first = st.last + 1
 	}
 	j.reply(reply, struct {

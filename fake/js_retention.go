@@ -41,7 +41,7 @@ func (j *jetStream) retentionChanged(st *stream) {
 		return
 	}
 	var gone []uint64
-	for _, m := range st.msgs {
+	for _, m := range st.msgs.from(0) {
 		if st.allAcked(m) {
 			gone = append(gone, m.seq)
 		}
@@ -57,9 +57,14 @@ func (st *stream) allAcked(m *storedMsg) bool {
 		if !c.matches(m.subj) {
 			continue
 		}
-		if _, ok := c.pending[m.seq]; ok || m.seq >= c.sseq || slices.Contains(c.lps, m.seq) {
+		if _, ok := c.pending[m.seq]; ok || m.seq >= c.sseq || inSorted(c.lps, m.seq) {
 			return false
 		}
 	}
 	return true
+}
+
+func inSorted(seqs []uint64, seq uint64) bool {
+	_, ok := slices.BinarySearch(seqs, seq)
+	return ok
 }

@@ -3,8 +3,6 @@ package fake
 import (
 	"encoding/json"
 	"errors"
-	"slices"
-	"sort"
 	"strconv"
 	"time"
 
@@ -18,27 +16,38 @@ func (st *stream) find(req msgGetRequest) *storedMsg {
 	case req.LastFor != "":
 		return st.lastMatching(req.LastFor)
 	case req.NextFor != "":
-		i := st.index(req.Seq)
-		for ; i < len(st.msgs); i++ {
-			if subject.Matches(req.NextFor, st.msgs[i].subj) {
-				return st.msgs[i]
-			}
-		}
-		return nil
+		return st.nextMatching(req.NextFor, req.Seq)
 	default:
 		return st.get(req.Seq)
 	}
 }
 
-// index is the position of the first message with sequence >= seq.
-func (st *stream) index(seq uint64) int {
-	return sort.Search(len(st.msgs), func(i int) bool { return st.msgs[i].seq >= seq })
+func (st *stream) get(seq uint64) *storedMsg {
+	m, _ := st.msgs.get(seq)
+	return m
 }
 
-func (st *stream) get(seq uint64) *storedMsg {
-	i := st.index(seq)
-	if i < len(st.msgs) && st.msgs[i].seq == seq {
-		return st.msgs[i]
+// firstMsg is the oldest message, or nil.
+func (st *stream) firstMsg() *storedMsg {
+	_, m, _ := st.msgs.first()
+	return m
+}
+
+// nextMatching is the first message at or after seq whose subject matches filter (which may
+// hold wildcards).
+func (st *stream) nextMatching(filter string, seq uint64) *storedMsg {
+	if !hasWildcard(filter) {
+		if seqs := st.bySubj[filter]; seqs != nil {
+			if s, _, ok := seqs.nextFrom(seq); ok {
+				return st.get(s)
+			}
+		}
+		return nil
+	}
+	for _, m := range st.msgs.from(seq) {
+		if subject.Matches(filter, m.subj) {
+			return m
+		}
 	}
 	return nil
 }
@@ -46,18 +55,27 @@ func (st *stream) get(seq uint64) *storedMsg {
 // lastMatching is the newest message whose subject matches filter (which may hold wildcards).
 func (st *stream) lastMatching(filter string) *storedMsg {
 	if !hasWildcard(filter) {
-		seqs := st.bySubj[filter]
-		if len(seqs) == 0 {
-			return nil
+		if seqs := st.bySubj[filter]; seqs != nil {
+			if s, _, ok := seqs.last(); ok {
+				return st.get(s)
+			}
 		}
-		return st.get(seqs[len(seqs)-1])
+		return nil
 	}
-	for i := len(st.msgs) - 1; i >= 0; i-- {
-		if subject.Matches(filter, st.msgs[i].subj) {
-			return st.msgs[i]
+	for _, m := range st.msgs.backward() {
+		if subject.Matches(filter, m.subj) {
+			return m
 		}
 	}
 	return nil
+}
+
+// subjectCount is how many messages the stream holds on subj.
+func (st *stream) subjectCount(subj string) int {
+	if seqs := st.bySubj[subj]; seqs != nil {
+		return seqs.len()
+	}
+	return 0
 }
 
 type pubAck struct {
@@ -105,7 +123,7 @@ func (st *stream) store(subj string, hdr, data []byte) (uint64, bool, *apiError)
 		}
 		if id, ok := hdrGet(hdr, "Nats-Msg-Id"); ok && id != "" {
 			st.pruneDedupe(now)
-			if d, ok := st.dedupe[id]; ok {
+			if d, ok := st.dedupe[id]; ok && now.Sub(d.ts) < st.cfg.Duplicates {
 				return d.seq, true, nil
 			}
 		}
@@ -162,47 +180,57 @@ func (st *stream) store(subj string, hdr, data []byte) (uint64, bool, *apiError)
 	size := st.size(m)
 	if st.cfg.Discard == jetstream.DiscardNew {
 		switch {
-		case st.cfg.MaxMsgs > 0 && int64(len(st.msgs)) >= st.cfg.MaxMsgs:
+		case st.cfg.MaxMsgs > 0 && int64(st.msgs.len()) >= st.cfg.MaxMsgs:
 			return 0, false, errStoreFailed("maximum messages exceeded")
 		case st.cfg.MaxBytes > 0 && st.bytes+size > uint64(st.cfg.MaxBytes):
 			return 0, false, errStoreFailed("maximum bytes exceeded")
-		case st.cfg.DiscardNewPerSubject && st.cfg.MaxMsgsPerSubject > 0 && int64(len(st.bySubj[subj])) >= st.cfg.MaxMsgsPerSubject:
+		case st.cfg.DiscardNewPerSubject && st.cfg.MaxMsgsPerSubject > 0 && int64(st.subjectCount(subj)) >= st.cfg.MaxMsgsPerSubject:
 			return 0, false, errStoreFailed("maximum messages per subject exceeded")
 		}
 	}
 	if st.cfg.MaxBytes > 0 && size > uint64(st.cfg.MaxBytes) {
 		return 0, false, errStoreFailed("message size exceeds maximum allowed")
 	}
-	st.msgs = append(st.msgs, m)
+	st.msgs.push(m.seq, m)
 	if m.ttl > 0 {
 		st.ttls++
+		st.ttlq.push(ttlItem{m.ts.Add(m.ttl), m.seq})
 	}
-	if len(st.msgs) == 1 {
+	if st.msgs.len() == 1 {
 		st.first = m.seq
 	}
 	st.last = m.seq
 	st.lastTime = now
 	st.bytes += size
-	st.bySubj[subj] = append(st.bySubj[subj], m.seq)
+	seqs := st.bySubj[subj]
+	if seqs == nil {
+		seqs = &seqIndex[struct{}]{}
+		st.bySubj[subj] = seqs
+	}
+	seqs.push(m.seq, struct{}{})
 	id, _ := hdrGet(hdr, "Nats-Msg-Id")
 	if id != "" {
 		st.dedupe[id] = dedupeEntry{seq: m.seq, ts: now}
+		st.dedupeQ = append(st.dedupeQ, dedupeItem{id, dedupeEntry{seq: m.seq, ts: now}})
 	}
 	st.lastMsgID = id
 	switch rollup {
 	case "sub":
-		seqs := append([]uint64(nil), st.bySubj[subj]...)
-		for _, s := range seqs[:len(seqs)-1] {
-			st.remove(s)
+		for s := range seqs.from(0) {
+			if s != m.seq {
+				st.remove(s)
+			}
 		}
 	case "all":
-		for len(st.msgs) > 1 {
-			st.remove(st.msgs[0].seq)
+		for s := range st.msgs.from(0) {
+			if s != m.seq {
+				st.remove(s)
+			}
 		}
 	}
 	st.enforcePerSubject(subj)
 	st.enforceTotals()
-	if st.ageTimer == nil || len(st.msgs) == 1 {
+	if st.ageTimer == nil || st.msgs.len() == 1 {
 		st.scheduleAge()
 	}
 	if ttl > 0 {
@@ -232,39 +260,44 @@ func parseTTL(v string) (time.Duration, error) {
 	return time.Duration(n) * time.Second, nil
 }
 
+// pruneDedupe forgets the ids older than the duplicate window, oldest first.
 func (st *stream) pruneDedupe(now time.Time) {
-	for id, d := range st.dedupe {
-		if now.Sub(d.ts) >= st.cfg.Duplicates {
-			delete(st.dedupe, id)
+	for ; st.dedupeAt < len(st.dedupeQ); st.dedupeAt++ {
+		it := st.dedupeQ[st.dedupeAt]
+		if now.Sub(it.ts) < st.cfg.Duplicates {
+			break
 		}
+		if d, ok := st.dedupe[it.id]; ok && d.seq == it.seq {
+			delete(st.dedupe, it.id)
+		}
+		st.dedupeQ[st.dedupeAt] = dedupeItem{}
+	}
+	if st.dedupeAt > len(st.dedupeQ)/2 {
+		st.dedupeQ = append(st.dedupeQ[:0], st.dedupeQ[st.dedupeAt:]...)
+		st.dedupeAt = 0
 	}
 }
 
 // remove deletes one message, wherever it is, and tells the consumers.
 func (st *stream) remove(seq uint64) bool {
-	i := st.index(seq)
-	if i >= len(st.msgs) || st.msgs[i].seq != seq {
+	m, ok := st.msgs.remove(seq)
+	if !ok {
 		return false
 	}
-	m := st.msgs[i]
-	st.msgs = append(st.msgs[:i], st.msgs[i+1:]...)
 	st.bytes -= st.size(m)
 	if m.ttl > 0 {
 		st.ttls--
 	}
-	seqs := st.bySubj[m.subj]
-	if k, ok := slices.BinarySearch(seqs, seq); ok {
-		seqs = append(seqs[:k], seqs[k+1:]...)
+	if seqs := st.bySubj[m.subj]; seqs != nil {
+		seqs.remove(seq)
+		if seqs.len() == 0 {
+			delete(st.bySubj, m.subj)
+		}
 	}
-	if len(seqs) == 0 {
-		delete(st.bySubj, m.subj)
+	if first, _, ok := st.msgs.first(); ok {
+		st.first = first
 	} else {
-		st.bySubj[m.subj] = seqs
-	}
-	if len(st.msgs) == 0 {
 		st.first = st.last + 1
-	} else {
-		st.first = st.msgs[0].seq
 	}
 	for _, c := range st.consumers {
 		c.removed(m)
@@ -284,18 +317,19 @@ func (st *stream) enforceLimits() {
 
 func (st *stream) enforcePerSubject(subj string) {
 	n := st.cfg.MaxMsgsPerSubject
-	for seqs := st.bySubj[subj]; n > 0 && int64(len(seqs)) > n; seqs = st.bySubj[subj] {
-		st.remove(seqs[0])
+	for seqs := st.bySubj[subj]; n > 0 && seqs != nil && int64(seqs.len()) > n; seqs = st.bySubj[subj] {
+		first, _, _ := seqs.first()
+		st.remove(first)
 	}
 }
 
 // enforceTotals evicts the oldest messages beyond max msgs and bytes, and those aged out.
 func (st *stream) enforceTotals() {
-	for st.cfg.MaxMsgs > 0 && int64(len(st.msgs)) > st.cfg.MaxMsgs {
-		st.remove(st.msgs[0].seq)
+	for st.cfg.MaxMsgs > 0 && int64(st.msgs.len()) > st.cfg.MaxMsgs {
+		st.remove(st.firstMsg().seq)
 	}
-	for st.cfg.MaxBytes > 0 && st.bytes > uint64(st.cfg.MaxBytes) && len(st.msgs) > 0 {
-		st.remove(st.msgs[0].seq)
+	for st.cfg.MaxBytes > 0 && st.bytes > uint64(st.cfg.MaxBytes) && st.msgs.len() > 0 {
+		st.remove(st.firstMsg().seq)
 	}
 	st.expire()
 }

@@ -14,21 +14,24 @@ type stream struct {
 	cfg     jetstream.StreamConfig
 	created time.Time
 
-	msgs     []*storedMsg // ascending by sequence
-	first    uint64       // sequence of the first message, last+1 when empty
+	msgs     seqIndex[*storedMsg] // by sequence
+	first    uint64               // sequence of the first message, last+1 when empty
 	last     uint64
 	lastTime time.Time
 	bytes    uint64
-	bySubj   map[string][]uint64 // sequences per subject, ascending
+	bySubj   map[string]*seqIndex[struct{}] // sequences per subject
 
 	dedupe    map[string]dedupeEntry
+	dedupeQ   []dedupeItem // the ids in the order they came, from dedupeAt on
+	dedupeAt  int
 	lastMsgID string
 
 	consumers map[string]*consumer
 	subs      []*subscription
 	ageTimer  *clockTimer
 	ttlTimer  *clockTimer
-	ttls      int // messages held with a TTL
+	ttls      int     // messages held with a TTL
+	ttlq      ttlHeap // when those expire
 }
 
 type storedMsg struct {
@@ -42,6 +45,11 @@ type storedMsg struct {
 type dedupeEntry struct {
 	seq uint64
 	ts  time.Time
+}
+
+type dedupeItem struct {
+	id string
+	dedupeEntry
 }
 
 func (st *stream) name() string { return st.cfg.Name }
@@ -90,26 +98,26 @@ func (st *stream) info(deleted bool, filter string) jetstream.StreamInfo {
 
 func (st *stream) state(deleted bool, filter string) jetstream.StreamState {
 	s := jetstream.StreamState{
-		Msgs:        uint64(len(st.msgs)),
+		Msgs:        uint64(st.msgs.len()),
 		Bytes:       st.bytes,
 		FirstSeq:    st.first,
 		LastSeq:     st.last,
 		Consumers:   len(st.consumers),
 		NumSubjects: uint64(len(st.bySubj)),
 	}
-	if len(st.msgs) > 0 {
-		s.FirstTime = st.msgs[0].ts
-		s.FirstSeq = st.msgs[0].seq
+	if _, m, ok := st.msgs.first(); ok {
+		s.FirstTime = m.ts
+		s.FirstSeq = m.seq
 	}
 	if st.last > 0 {
 		s.LastTime = st.lastTime
 	}
-	if len(st.msgs) > 0 {
-		s.NumDeleted = int(st.last-s.FirstSeq+1) - len(st.msgs)
+	if st.msgs.len() > 0 {
+		s.NumDeleted = int(st.last-s.FirstSeq+1) - st.msgs.len()
 	}
 	if deleted && s.NumDeleted > 0 {
 		next := s.FirstSeq
-		for _, m := range st.msgs {
+		for _, m := range st.msgs.from(0) {
 			for ; next < m.seq; next++ {
 				s.Deleted = append(s.Deleted, next)
 			}
@@ -120,7 +128,7 @@ func (st *stream) state(deleted bool, filter string) jetstream.StreamState {
 		s.Subjects = make(map[string]uint64)
 		for subj, seqs := range st.bySubj {
 			if subject.Matches(filter, subj) {
-				s.Subjects[subj] = uint64(len(seqs))
+				s.Subjects[subj] = uint64(seqs.len())
 			}
 		}
 	}
@@ -132,17 +140,18 @@ func (st *stream) state(deleted bool, filter string) jetstream.StreamState {
 func (st *stream) purge(filter string, seq, keep uint64) uint64 {
 	var victims []uint64
 	if filter == "" && seq == 0 && keep == 0 {
-		n := uint64(len(st.msgs))
-		st.msgs = nil
-		st.bySubj = make(map[string][]uint64)
+		n := uint64(st.msgs.len())
+		st.msgs = seqIndex[*storedMsg]{}
+		st.bySubj = make(map[string]*seqIndex[struct{}])
 		st.bytes = 0
 		st.ttls = 0
+		st.ttlq = nil
 		st.first = st.last + 1
 		st.purgeConsumers("")
 		return n
 	}
 	var selected []*storedMsg
-	for _, m := range st.msgs {
+	for _, m := range st.msgs.from(0) {
 		if filter != "" && !subject.Matches(filter, m.subj) {
 			continue
 		}
@@ -175,7 +184,7 @@ func (st *stream) purge(filter string, seq, keep uint64) uint64 {
 	for _, v := range victims {
 		st.remove(v)
 	}
-	if len(st.msgs) == 0 {
+	if st.msgs.len() == 0 {
 		st.first = st.last + 1
 	}
 	st.purgeConsumers(filter)
@@ -188,12 +197,10 @@ func (st *stream) purgeConsumers(filter string) {
 	stateFirst := st.first
 	fseq := stateFirst
 	if filter != "" {
-		fseq = 0
-		for _, m := range st.msgs {
-			if subject.Matches(filter, m.subj) {
-				fseq = m.seq
-				break
-			}
+		if m := st.nextMatching(filter, 0); m != nil {
+			fseq = m.seq
+		} else {
+			fseq = 0
 		}
 	}
 	for _, c := range st.consumers {

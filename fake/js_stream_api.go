@@ -52,7 +52,7 @@ func (j *jetStream) createStream(cfg jetstream.StreamConfig) *apiError {
 		j:         j,
 		cfg:       cfg,
 		created:   j.s.clock.Now().UTC(),
-		bySubj:    make(map[string][]uint64),
+		bySubj:    make(map[string]*seqIndex[struct{}]),
 		dedupe:    make(map[string]dedupeEntry),
 		consumers: make(map[string]*consumer),
 	}

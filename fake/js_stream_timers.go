@@ -1,6 +1,6 @@
 package fake
 
-import "time"
+import "slices"
 
 func (st *stream) stopTimers() {
 	st.ageTimer.Stop()
@@ -14,21 +14,22 @@ func (st *stream) stopTimers() {
 func (st *stream) expire() {
 	now := st.j.s.clock.Now()
 	if st.cfg.MaxAge > 0 {
-		for len(st.msgs) > 0 && now.Sub(st.msgs[0].ts) >= st.cfg.MaxAge {
-			m := st.msgs[0]
+		for m := st.firstMsg(); m != nil && now.Sub(m.ts) >= st.cfg.MaxAge; m = st.firstMsg() {
 			st.remove(m.seq)
 			st.deleteMarker(m, "MaxAge")
 		}
 	}
 	if st.ttls == 0 {
+		st.ttlq = nil
 		return
 	}
 	var expired []*storedMsg
-	for _, m := range st.msgs {
-		if m.ttl > 0 && now.Sub(m.ts) >= m.ttl {
+	for len(st.ttlq) > 0 && !now.Before(st.ttlq[0].at) {
+		if m := st.get(st.ttlq.pop().seq); m != nil && m.ttl > 0 {
 			expired = append(expired, m)
 		}
 	}
+	slices.SortFunc(expired, func(a, b *storedMsg) int { return cmpUint(a.seq, b.seq) })
 	for _, m := range expired {
 		st.remove(m.seq)
 		st.deleteMarker(m, "MaxAge")
@@ -38,7 +39,7 @@ func (st *stream) expire() {
 // deleteMarker leaves a marker when the last message on a subject ages out, if the stream asks
 // for subject delete markers.
 func (st *stream) deleteMarker(m *storedMsg, reason string) {
-	if st.cfg.SubjectDeleteMarkerTTL <= 0 || len(st.bySubj[m.subj]) > 0 {
+	if st.cfg.SubjectDeleteMarkerTTL <= 0 || st.subjectCount(m.subj) > 0 {
 		return
 	}
 	hdr := appendHeaders(nil, "Nats-Marker-Reason", reason, "Nats-TTL", st.cfg.SubjectDeleteMarkerTTL.String())
@@ -49,10 +50,11 @@ func (st *stream) deleteMarker(m *storedMsg, reason string) {
 func (st *stream) scheduleAge() {
 	st.ageTimer.Stop()
 	st.ageTimer = nil
-	if st.cfg.MaxAge <= 0 || len(st.msgs) == 0 {
+	first := st.firstMsg()
+	if st.cfg.MaxAge <= 0 || first == nil {
 		return
 	}
-	due := st.msgs[0].ts.Add(st.cfg.MaxAge).Sub(st.j.s.clock.Now())
+	due := first.ts.Add(st.cfg.MaxAge).Sub(st.j.s.clock.Now())
 	st.ageTimer = st.j.s.clock.AfterFunc(max(due, 0), st.onTimer)
 }
 
@@ -60,20 +62,20 @@ func (st *stream) scheduleTTL() {
 	st.ttlTimer.Stop()
 	st.ttlTimer = nil
 	if st.ttls == 0 {
+		st.ttlq = nil
+		return
+	}
+	if len(st.ttlq) > 2*st.ttls+64 {
+		st.ttlq.keep(func(it ttlItem) bool { return st.get(it.seq) != nil })
+	}
+	for len(st.ttlq) > 0 && st.get(st.ttlq[0].seq) == nil {
+		st.ttlq.pop()
+	}
+	if len(st.ttlq) == 0 {
 		return
 	}
 	now := st.j.s.clock.Now()
-	var next time.Time
-	for _, m := range st.msgs {
-		if m.ttl > 0 {
-			if at := m.ts.Add(m.ttl); next.IsZero() || at.Before(next) {
-				next = at
-			}
-		}
-	}
-	if next.IsZero() {
-		return
-	}
+	next := st.ttlq[0].at
 	st.ttlTimer = st.j.s.clock.AfterFunc(max(next.Sub(now), 0), st.onTimer)
 }
 
