@@ -95,8 +95,18 @@ type apiEndpoint struct {
 var apiEndpoints = []apiEndpoint{
 	{"INFO", func(j *jetStream, r *apiRequest) bool { j.accountInfo(r.reply); return true }},
 
-	{"STREAM.CREATE.*", func(j *jetStream, r *apiRequest) bool { j.streamCreate(r.reply, r.arg(2), r.body); return true }},
-	{"STREAM.UPDATE.*", func(j *jetStream, r *apiRequest) bool { j.streamUpdate(r.reply, r.arg(2), r.body); return true }},
+	{"STREAM.CREATE.*", func(j *jetStream, r *apiRequest) bool {
+		if !j.refusePedantic(r, "stream_create_response") {
+			j.streamCreate(r.reply, r.arg(2), r.body)
+		}
+		return true
+	}},
+	{"STREAM.UPDATE.*", func(j *jetStream, r *apiRequest) bool {
+		if !j.refusePedantic(r, "stream_update_response") {
+			j.streamUpdate(r.reply, r.arg(2), r.body)
+		}
+		return true
+	}},
 	{"STREAM.INFO.*", func(j *jetStream, r *apiRequest) bool { j.streamInfo(r.reply, r.arg(2), r.body); return true }},
 	{"STREAM.DELETE.*", func(j *jetStream, r *apiRequest) bool { j.streamDelete(r.reply, r.arg(2)); return true }},
 	{"STREAM.PURGE.*", func(j *jetStream, r *apiRequest) bool { j.streamPurge(r.reply, r.arg(2), r.body); return true }},
@@ -117,15 +127,21 @@ var apiEndpoints = []apiEndpoint{
 	}},
 
 	{"CONSUMER.CREATE.*", func(j *jetStream, r *apiRequest) bool {
-		j.consumerCreate(r.reply, r.arg(2), "", "", r.body, false)
+		if !j.refusePedantic(r, "consumer_create_response") {
+			j.consumerCreate(r.reply, r.arg(2), "", "", r.body, false)
+		}
 		return true
 	}},
 	{"CONSUMER.CREATE.*.>", func(j *jetStream, r *apiRequest) bool {
-		j.consumerCreate(r.reply, r.arg(2), r.arg(3), r.rest(4), r.body, len(r.tok) > 4)
+		if !j.refusePedantic(r, "consumer_create_response") {
+			j.consumerCreate(r.reply, r.arg(2), r.arg(3), r.rest(4), r.body, len(r.tok) > 4)
+		}
 		return true
 	}},
 	{"CONSUMER.DURABLE.CREATE.*.*", func(j *jetStream, r *apiRequest) bool {
-		j.consumerCreate(r.reply, r.arg(3), r.arg(4), "", r.body, false)
+		if !j.refusePedantic(r, "consumer_create_response") {
+			j.consumerCreate(r.reply, r.arg(3), r.arg(4), "", r.body, false)
+		}
 		return true
 	}},
 	{"CONSUMER.INFO.*.*", func(j *jetStream, r *apiRequest) bool { j.consumerInfo(r.reply, r.arg(2), r.arg(3)); return true }},

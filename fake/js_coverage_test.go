@@ -1,6 +1,7 @@
 package fake
 
 import (
+	"encoding/json"
 	"errors"
 	"go/ast"
 	"go/parser"
@@ -311,7 +312,7 @@ func keys[V any](m map[string]V) []string {
 	return out
 }
 
-// decodedError is the API error a create's error carries.
+// apiErrOf is the API error err carries.
 func apiErrOf(t *testing.T, err error) *jetstream.APIError {
 	t.Helper()
 	var e *jetstream.APIError
@@ -469,4 +470,174 @@ func TestRefusedConsumerFields(t *testing.T) {
 	}
 	_, err = st.UpdateConsumer(ctxT(t), jetstream.ConsumerConfig{Durable: "U", DeliverSubject: "u", RateLimit: 1 << 20})
 	wantRefusal(t, "update adding rate_limit_bps", "rate_limit_bps", err, nil)
+}
+
+// A request type's fields: the server's (what it reads) and nats.go's (what the client sends),
+// and what the fake does with each.
+type requestFields struct {
+	what              string
+	server, client    []string // type names in the server's and nats.go's sources
+	honoured, refused []string
+}
+
+var requestTypes = []requestFields{{
+	what:   "pull request",
+	server: []string{"JSApiConsumerGetNextRequest"}, client: []string{"pullRequest", "nextRequest"},
+	// group and priority: nats-server ignores them on a consumer without a priority policy,
+	// the only kind the fake has (a priority out of 0..9 is its bad request, and the fake's).
+	honoured: []string{"expires", "batch", "max_bytes", "no_wait", "idle_heartbeat", "group", "priority"},
+	// The server's bad request on such a consumer.
+	refused: []string{"min_pending", "min_ack_pending", "id"},
+}, {
+	what:   "message get request",
+	server: []string{"JSApiMsgGetRequest"}, client: []string{"apiMsgGetRequest"},
+	// The server's message get ignores multi_last, up_to_seq and up_to_time (alone they make
+	// a bad request, as on the fake).
+	honoured: []string{"seq", "last_by_subj", "next_by_subj", "multi_last", "up_to_seq", "up_to_time"},
+	refused:  []string{"batch", "max_bytes", "start_time", "no_hdr"},
+}, {
+	what:   "direct get request",
+	server: []string{"JSApiMsgGetRequest"}, client: []string{"apiMsgGetRequest"},
+	honoured: []string{"seq", "last_by_subj", "next_by_subj"},
+	refused:  []string{"batch", "max_bytes", "start_time", "multi_last", "up_to_seq", "up_to_time", "no_hdr"},
+}, {
+	what:   "purge request",
+	server: []string{"JSApiStreamPurgeRequest"}, client: []string{"StreamPurgeRequest"},
+	honoured: []string{"seq", "filter", "keep"},
+}, {
+	what:   "stream info request",
+	server: []string{"JSApiStreamInfoRequest"}, client: []string{"streamInfoRequest"},
+	honoured: []string{"offset", "deleted_details", "subjects_filter"},
+}, {
+	what:   "stream names and list request",
+	server: []string{"JSApiStreamNamesRequest", "JSApiStreamListRequest"}, client: []string{"streamsRequest"},
+	honoured: []string{"offset", "subject"},
+}, {
+	what:   "consumer names and list request",
+	server: []string{"JSApiConsumersRequest"}, client: []string{"apiPagedRequest"},
+	honoured: []string{"offset"},
+}, {
+	what:   "message delete request",
+	server: []string{"JSApiMsgDeleteRequest"}, client: []string{"msgDeleteRequest"},
+	honoured: []string{"seq", "no_erase"},
+}, {
+	what:   "consumer create request",
+	server: []string{"CreateConsumerRequest"}, client: []string{"createConsumerRequest"},
+	honoured: []string{"stream_name", "config", "action"},
+	refused:  []string{"pedantic"},
+}}
+
+func TestRequestFieldsHonouredOrRefused(t *testing.T) {
+	srv := filepath.Join(moduleDir(t, "github.com/nats-io/nats-server/v2"), "server")
+	cl := moduleDir(t, "github.com/nats-io/nats.go")
+	serverSrc := []string{filepath.Join(srv, "jetstream_api.go"), filepath.Join(srv, "consumer.go")}
+	clientSrc := []string{filepath.Join(cl, "jetstream", "pull.go"), filepath.Join(cl, "jetstream", "stream.go"),
+		filepath.Join(cl, "jetstream", "jetstream.go"), filepath.Join(cl, "jetstream", "consumer.go"), filepath.Join(cl, "js.go")}
+	for _, rt := range requestTypes {
+		var fields []string
+		for _, typ := range rt.server {
+			fields = append(fields, sourceFieldNames(t, typ, serverSrc...)...)
+		}
+		for _, typ := range rt.client {
+			for _, f := range sourceFieldNames(t, typ, clientSrc...) {
+				if !slices.Contains(fields, f) {
+					fields = append(fields, f)
+				}
+			}
+		}
+		slices.Sort(fields)
+		checkLists(t, rt.what, slices.Compact(fields), rt.honoured, rt.refused)
+	}
+	// A stream create or update request is a stream config and pedantic.
+	var fields []string
+	for _, f := range sourceFieldNames(t, "StreamConfigRequest", filepath.Join(srv, "stream.go")) {
+		if !slices.Contains(fieldNames(reflect.TypeFor[jetstream.StreamConfig]()), f) {
+			fields = append(fields, f)
+		}
+	}
+	checkLists(t, "stream create request beyond the config", fields, nil, []string{"pedantic"})
+}
+
+// requestStatus sends body to subj and returns the answer's status and description.
+func requestStatus(t *testing.T, nc *nats.Conn, subj, body string) (string, string) {
+	t.Helper()
+	m, err := nc.Request(subj, []byte(body), 5*time.Second)
+	if err != nil {
+		t.Fatalf("%s %s: %v", subj, body, err)
+	}
+	return m.Header.Get("Status"), m.Header.Get("Description")
+}
+
+func requestAPIError(t *testing.T, nc *nats.Conn, subj, body string) *apiError {
+	t.Helper()
+	m, err := nc.Request(subj, []byte(body), 5*time.Second)
+	if err != nil {
+		t.Fatalf("%s %s: %v", subj, body, err)
+	}
+	var resp apiHead
+	if err := json.Unmarshal(m.Data, &resp); err != nil || resp.Error == nil {
+		t.Fatalf("%s %s: %q, want an API error", subj, body, m.Data)
+	}
+	return resp.Error
+}
+
+func TestRefusedRequestFields(t *testing.T) {
+	s := Run(t, WithoutListener())
+	nc := inproc(t, s)
+	js := jsOn(t, s)
+	st, err := js.CreateStream(ctxT(t), jetstream.StreamConfig{Name: "S", Subjects: []string{"s.>"}, AllowDirect: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := js.Publish(ctxT(t), "s.x", []byte("m")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.CreateConsumer(ctxT(t), jetstream.ConsumerConfig{Durable: "C"}); err != nil {
+		t.Fatal(err)
+	}
+	values := map[string]string{
+		"min_pending": `1`, "min_ack_pending": `1`, "id": `"pin"`, "batch": `2`, "max_bytes": `100`,
+		"start_time": `"2020-01-01T00:00:00Z"`, "no_hdr": `true`, "multi_last": `["s.x"]`,
+		"up_to_seq": `1`, "up_to_time": `"2030-01-01T00:00:00Z"`, "pedantic": `true`,
+	}
+	for _, rt := range requestTypes {
+		for _, f := range rt.refused {
+			v, ok := values[f]
+			if !ok {
+				t.Fatalf("%s: no value for %s", rt.what, f)
+			}
+			switch rt.what {
+			case "pull request":
+				code, desc := requestStatus(t, nc, "$JS.API.CONSUMER.MSG.NEXT.S.C", `{"no_wait":true,"`+f+`":`+v+`}`)
+				if code != "400" || !strings.HasPrefix(desc, "Bad Request - Not a ") {
+					t.Errorf("pull request %s: %s %q, want the server's 400 bad request", f, code, desc)
+				}
+			case "direct get request":
+				code, desc := requestStatus(t, nc, "$JS.API.DIRECT.GET.S", `{"seq":1,"`+f+`":`+v+`}`)
+				if code != "501" || !strings.Contains(desc, f) {
+					t.Errorf("direct get %s: %s %q, want 501 naming the field", f, code, desc)
+				}
+			case "message get request":
+				e := requestAPIError(t, nc, "$JS.API.STREAM.MSG.GET.S", `{"seq":1,"`+f+`":`+v+`}`)
+				if f == "batch" || f == "max_bytes" {
+					if *e != *errBadRequest {
+						t.Errorf("message get %s: %+v, want the server's bad request", f, e)
+					}
+				} else if e.Code != notSupportedCode || !strings.Contains(e.Description, f) {
+					t.Errorf("message get %s: %+v, want not supported naming the field", f, e)
+				}
+			case "consumer create request":
+				e := requestAPIError(t, nc, "$JS.API.CONSUMER.CREATE.S.D", `{"stream_name":"S","config":{"name":"D"},"`+f+`":`+v+`}`)
+				if e.Code != notSupportedCode || !strings.Contains(e.Description, f) {
+					t.Errorf("consumer create %s: %+v, want not supported naming the field", f, e)
+				}
+			default:
+				t.Errorf("%s: no check for refused field %s", rt.what, f)
+			}
+		}
+	}
+	e := requestAPIError(t, nc, "$JS.API.STREAM.CREATE.P", `{"name":"P","pedantic":true}`)
+	if e.Code != notSupportedCode || !strings.Contains(e.Description, "pedantic") {
+		t.Errorf("stream create pedantic: %+v, want not supported naming the field", e)
+	}
 }
