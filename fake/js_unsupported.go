@@ -393,7 +393,7 @@ func (j *jetStream) consumerReset(r *apiRequest) bool {
 // streamSnapshot answers STREAM.SNAPSHOT in the order nats-server checks its request.
 func (j *jetStream) streamSnapshot(r *apiRequest) bool {
 	const typ = "stream_snapshot_response"
-	if len(strings.TrimSpace(string(r.body))) == 0 {
+	if isEmptyRequest(r.body) {
 		j.replyErr(r.reply, typ, errBadRequest)
 		return true
 	}
@@ -423,7 +423,7 @@ func (j *jetStream) streamSnapshot(r *apiRequest) bool {
 // streamRestore answers STREAM.RESTORE in the order nats-server checks its request.
 func (j *jetStream) streamRestore(r *apiRequest) bool {
 	const typ = "stream_restore_response"
-	if len(strings.TrimSpace(string(r.body))) == 0 {
+	if isEmptyRequest(r.body) {
 		j.replyErrShaped(r.reply, typ, errBadRequest)
 		return true
 	}
@@ -479,4 +479,18 @@ func (j *jetStream) refusePedantic(r *apiRequest, typ string) bool {
 	}
 	j.replyErr(r.reply, typ, errFieldNotSupported("create request", "pedantic", ""))
 	return true
+}
+
+// isEmptyRequest is nats-server's test for a request with nothing in it: no body, or an empty
+// JSON object.
+func isEmptyRequest(body []byte) bool {
+	if len(body) == 0 {
+		return true
+	}
+	var v any
+	if json.Unmarshal(body, &v) != nil {
+		return false
+	}
+	m, ok := v.(map[string]any)
+	return ok && len(m) == 0
 }
