@@ -329,3 +329,29 @@ func TestJSAPINoRespondersWhereTheServerHasNone(t *testing.T) {
 		}
 	})
 }
+
+// Restoring a stream that is not there: nats-server answers with the subject to send the
+// snapshot to (an empty one ends it, and fails the restore); the fake says it does not
+// support restores yet.
+func TestJSAPIRestoreNew(t *testing.T) {
+	eachJS(t, func(t *testing.T, env *natstest.Env) {
+		a := covRequest(t, env, "$JS.API.STREAM.RESTORE.R", `{"config":{"name":"R","subjects":["r.>"]},"state":{}}`)
+		if covFake(env) {
+			covNotSupported(t, a.Error, "STREAM.RESTORE")
+			return
+		}
+		var resp struct {
+			DeliverSubject string `json:"deliver_subject"`
+		}
+		if err := json.Unmarshal(a.raw, &resp); err != nil || a.Error != nil || resp.DeliverSubject == "" {
+			t.Fatalf("restore: %s, want a deliver subject", a.raw)
+		}
+		end, err := env.Conn().Request(resp.DeliverSubject, nil, patience)
+		if err != nil {
+			t.Fatalf("ending the restore: %v", err)
+		}
+		if !strings.Contains(string(end.Data), `"err_code":10062`) {
+			t.Errorf("ending the restore: %s, want restore failed", end.Data)
+		}
+	})
+}
