@@ -641,3 +641,38 @@ func TestRefusedRequestFields(t *testing.T) {
 		t.Errorf("stream create pedantic: %+v, want not supported naming the field", e)
 	}
 }
+
+// The endpoints the fake answers only with errors take any body and answer one JSON document.
+func TestUnsupportedEndpointsTakeAnyBody(t *testing.T) {
+	s := Run(t, WithoutListener())
+	nc := inproc(t, s)
+	js := jsOn(t, s)
+	st, err := js.CreateStream(ctxT(t), jetstream.StreamConfig{Name: "S", Subjects: []string{"s.>"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.CreateConsumer(ctxT(t), jetstream.ConsumerConfig{Durable: "C"}); err != nil {
+		t.Fatal(err)
+	}
+	bodies := []string{"", " ", "{", "{}", "null", "[]", "7", `{"config":null}`, `{"config":{"name":"S.x"}}`,
+		`{"pause_until":"x"}`, `{"pause_until":"2999-01-01T00:00:00Z"}`, `{"group":1}`, `{"group":"` + strings.Repeat("g", 20) + `"}`,
+		`{"deliver_subject":"a b"}`, `{"seq":-1}`, `{"config":{"name":"R","replicas":5}}`}
+	for _, subj := range []string{"STREAM.SNAPSHOT.S", "STREAM.SNAPSHOT.X", "STREAM.RESTORE.S", "STREAM.RESTORE.R",
+		"CONSUMER.PAUSE.S.C", "CONSUMER.UNPIN.S.C", "CONSUMER.RESET.S.C", "STREAM.LEADER.STEPDOWN.S"} {
+		for _, body := range bodies {
+			m, err := nc.Request("$JS.API."+subj, []byte(body), 5*time.Second)
+			if err != nil {
+				t.Errorf("%s %q: %v", subj, body, err)
+				continue
+			}
+			var resp apiHead
+			if err := json.Unmarshal(m.Data, &resp); err != nil || resp.Type == "" {
+				t.Errorf("%s %q: answer %q is not an API response", subj, body, m.Data)
+			}
+		}
+	}
+	// Afterwards the stream and its consumer are as they were.
+	if _, err := st.Consumer(ctxT(t), "C"); err != nil {
+		t.Fatal(err)
+	}
+}
