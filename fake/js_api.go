@@ -95,30 +95,53 @@ type apiEndpoint struct {
 var apiEndpoints = []apiEndpoint{
 	{"INFO", func(j *jetStream, r *apiRequest) bool { j.accountInfo(r.reply); return true }},
 
-	{"STREAM.CREATE.*", func(j *jetStream, r *apiRequest) bool { j.streamCreate(r.reply, r.arg(2), r.body); return true }},
-	{"STREAM.UPDATE.*", func(j *jetStream, r *apiRequest) bool { j.streamUpdate(r.reply, r.arg(2), r.body); return true }},
+	{"STREAM.CREATE.*", func(j *jetStream, r *apiRequest) bool {
+		if !j.refusePedantic(r, "stream_create_response") {
+			j.streamCreate(r.reply, r.arg(2), r.body)
+		}
+		return true
+	}},
+	{"STREAM.UPDATE.*", func(j *jetStream, r *apiRequest) bool {
+		if !j.refusePedantic(r, "stream_update_response") {
+			j.streamUpdate(r.reply, r.arg(2), r.body)
+		}
+		return true
+	}},
 	{"STREAM.INFO.*", func(j *jetStream, r *apiRequest) bool { j.streamInfo(r.reply, r.arg(2), r.body); return true }},
 	{"STREAM.DELETE.*", func(j *jetStream, r *apiRequest) bool { j.streamDelete(r.reply, r.arg(2)); return true }},
 	{"STREAM.PURGE.*", func(j *jetStream, r *apiRequest) bool { j.streamPurge(r.reply, r.arg(2), r.body); return true }},
 	{"STREAM.NAMES", func(j *jetStream, r *apiRequest) bool { j.streamNames(r.reply, r.body, false); return true }},
 	{"STREAM.LIST", func(j *jetStream, r *apiRequest) bool { j.streamNames(r.reply, r.body, true); return true }},
-	{"STREAM.MSG.GET.*", func(j *jetStream, r *apiRequest) bool { j.msgGet(r.reply, r.arg(3), r.body); return true }},
+	{"STREAM.MSG.GET.*", func(j *jetStream, r *apiRequest) bool {
+		if !j.refuseMsgGet(r) {
+			j.msgGet(r.reply, r.arg(3), r.body)
+		}
+		return true
+	}},
 	{"STREAM.MSG.DELETE.*", func(j *jetStream, r *apiRequest) bool { j.msgDelete(r.reply, r.arg(3), r.body); return true }},
-	{"DIRECT.GET.*", func(j *jetStream, r *apiRequest) bool { return j.directGet(r.reply, r.arg(2), "", r.body, r.hdr) }},
+	{"DIRECT.GET.*", func(j *jetStream, r *apiRequest) bool {
+		return j.refuseDirectGet(r) || j.directGet(r.reply, r.arg(2), "", r.body, r.hdr)
+	}},
 	{"DIRECT.GET.*.>", func(j *jetStream, r *apiRequest) bool {
 		return j.directGet(r.reply, r.arg(2), r.rest(3), r.body, r.hdr)
 	}},
 
 	{"CONSUMER.CREATE.*", func(j *jetStream, r *apiRequest) bool {
-		j.consumerCreate(r.reply, r.arg(2), "", "", r.body, false)
+		if !j.refusePedantic(r, "consumer_create_response") {
+			j.consumerCreate(r.reply, r.arg(2), "", "", r.body, false)
+		}
 		return true
 	}},
 	{"CONSUMER.CREATE.*.>", func(j *jetStream, r *apiRequest) bool {
-		j.consumerCreate(r.reply, r.arg(2), r.arg(3), r.rest(4), r.body, len(r.tok) > 4)
+		if !j.refusePedantic(r, "consumer_create_response") {
+			j.consumerCreate(r.reply, r.arg(2), r.arg(3), r.rest(4), r.body, len(r.tok) > 4)
+		}
 		return true
 	}},
 	{"CONSUMER.DURABLE.CREATE.*.*", func(j *jetStream, r *apiRequest) bool {
-		j.consumerCreate(r.reply, r.arg(3), r.arg(4), "", r.body, false)
+		if !j.refusePedantic(r, "consumer_create_response") {
+			j.consumerCreate(r.reply, r.arg(3), r.arg(4), "", r.body, false)
+		}
 		return true
 	}},
 	{"CONSUMER.INFO.*.*", func(j *jetStream, r *apiRequest) bool { j.consumerInfo(r.reply, r.arg(2), r.arg(3)); return true }},
@@ -126,10 +149,37 @@ var apiEndpoints = []apiEndpoint{
 	{"CONSUMER.NAMES.*", func(j *jetStream, r *apiRequest) bool { j.consumerNames(r.reply, r.arg(2), r.body, false); return true }},
 	{"CONSUMER.LIST.*", func(j *jetStream, r *apiRequest) bool { j.consumerNames(r.reply, r.arg(2), r.body, true); return true }},
 	{"CONSUMER.MSG.NEXT.*.*", func(j *jetStream, r *apiRequest) bool { return j.pullRequest(r.reply, r.arg(3), r.arg(4), r.body) }},
+
+	// Served by nats-server, not by the fake yet: the server's errors for what it checks first
+	// (not found, invalid JSON), then the fake's "not supported" error (js_unsupported.go).
+	{"STREAM.SNAPSHOT.*", (*jetStream).streamSnapshot},
+	{"STREAM.RESTORE.*", (*jetStream).streamRestore},
+	{"CONSUMER.PAUSE.*.*", (*jetStream).consumerPause},
+	{"CONSUMER.UNPIN.*.*", (*jetStream).consumerUnpin},
+	{"CONSUMER.RESET.*.*", (*jetStream).consumerReset},
+
+	// What only a cluster does: a single nats-server's answer.
+	{"STREAM.PEER.REMOVE.*", clusterOnly("stream_remove_peer_response")},
+	{"STREAM.PEER.EVACUATE.*", clusterOnly("stream_evacuate_peer_response")},
+	{"STREAM.CANCEL_MOVE.*", clusterOnly("stream_cancel_move_response")},
+	{"STREAM.LEADER.STEPDOWN.*", clusterOnly("stream_leader_stepdown_response")},
+	{"CONSUMER.LEADER.STEPDOWN.*.*", clusterOnly("consumer_leader_stepdown_response")},
+	{"CONSUMER.PEER.REMOVE.*.*", clusterOnly("consumer_remove_peer_response")},
+	{"CONSUMER.PEER.EVACUATE.*.*", clusterOnly("consumer_evacuate_peer_response")},
+
+	// nats-server takes these from clients without answering (they are the system account's),
+	// and any other subject under $JS.API: the client's request times out.
+	{"META.LEADER.STEPDOWN", noAnswer},
+	{"SERVER.REMOVE", noAnswer},
+	{"SERVER.EVACUATE", noAnswer},
+	{"META.RESCUE", noAnswer},
+	{"ACCOUNT.>", noAnswer},
+	{">", noAnswer},
 }
 
 // handleAPI serves one request on $JS.API.> through apiEndpoints. It reports false where
-// nats-server has no responder (the client then sees no responders).
+// nats-server has no responder (the client then sees no responders): a missing consumer's
+// MSG.NEXT, a missing stream's DIRECT.GET.
 func (j *jetStream) handleAPI(m *message) bool {
 	subj := strings.TrimPrefix(m.subject, "$JS.API.")
 	r := &apiRequest{reply: m.reply, tok: strings.Split(subj, "."), body: append([]byte(nil), m.data...), hdr: m.hdr}

@@ -42,6 +42,9 @@ func (st *stream) normaliseConsumer(cfg *jetstream.ConsumerConfig) *apiError {
 			return errPushMaxWaiting
 		}
 	} else {
+		if cfg.RateLimit > 0 {
+			return errPullWithRateLimit
+		}
 		if cfg.IdleHeartbeat > 0 {
 			return errHBRequiresPush
 		}
@@ -102,6 +105,18 @@ func (st *stream) normaliseConsumer(cfg *jetstream.ConsumerConfig) *apiError {
 		if cfg.OptStartTime != nil {
 			return errInvalidConfig("consumer delivery policy is deliver " + deliverName(cfg.DeliverPolicy) + ", but optional start time is also set")
 		}
+	}
+	if e := checkSampling(cfg.SampleFrequency); e != nil {
+		return e
+	}
+	if e := checkPriority(cfg); e != nil {
+		return e
+	}
+	if cfg.Replicas > 1 {
+		return errReplicasNotSupported
+	}
+	if e := unsupportedConsumerField(cfg); e != nil {
+		return e
 	}
 	if cfg.Metadata == nil {
 		cfg.Metadata = make(map[string]string)

@@ -60,6 +60,7 @@ type nextRequest struct {
 	NoWait    bool          `json:"no_wait,omitempty"`
 	MaxBytes  int           `json:"max_bytes,omitempty"`
 	Heartbeat time.Duration `json:"idle_heartbeat,omitempty"`
+	nextPriority
 }
 
 // pullRequest takes a request for messages. A consumer that does not exist has no responder.
@@ -113,6 +114,10 @@ func (j *jetStream) pullRequest(reply, streamName, name string, body []byte) boo
 		return true
 	case cfg.MaxRequestMaxBytes > 0 && req.MaxBytes > cfg.MaxRequestMaxBytes:
 		j.status(reply, "409 Exceeded MaxRequestMaxBytes of "+strconv.Itoa(cfg.MaxRequestMaxBytes))
+		return true
+	}
+	if line := req.nextPriority.check(); line != "" {
+		j.status(reply, line)
 		return true
 	}
 	c.lastActive = j.s.clock.Now()

@@ -1,6 +1,7 @@
 package fake
 
 import (
+	"errors"
 	"strconv"
 	"strings"
 	"time"
@@ -35,7 +36,11 @@ func normaliseStreamConfig(cfg *jetstream.StreamConfig) *apiError {
 		cfg.Replicas = 1
 	}
 	if cfg.Replicas > 1 {
-		return jsErr(500, 10074, "replicas > 1 not supported in non-clustered mode")
+		return errReplicasNotSupported
+	}
+	if cfg.Template != "" {
+		// nats-server's stream config has no such field any more: its strict decoding refuses it.
+		return errInvalidJSON(errors.New(`json: unknown field "template_owner"`))
 	}
 	if cfg.MaxAge < 0 {
 		return errInvalidConfig("max age needs to be >= 0")
@@ -56,8 +61,11 @@ func normaliseStreamConfig(cfg *jetstream.StreamConfig) *apiError {
 	if cfg.DiscardNewPerSubject && (cfg.Discard != jetstream.DiscardNew || cfg.MaxMsgsPerSubject <= 0) {
 		return errInvalidConfig("discard new per subject requires discard new policy to be set")
 	}
-	if cfg.Mirror != nil || len(cfg.Sources) > 0 {
-		return errInvalidConfig("mirrors and sources are not supported by the fake")
+	if cfg.MirrorDirect && cfg.Mirror == nil {
+		return errInvalidConfig("stream has no mirror but does have mirror direct")
+	}
+	if cfg.PersistMode == jetstream.AsyncPersistMode && cfg.Storage != jetstream.FileStorage {
+		return errInvalidConfig("async persist mode is only supported on file storage")
 	}
 	if len(cfg.Subjects) == 0 {
 		cfg.Subjects = []string{cfg.Name}
@@ -85,8 +93,8 @@ func normaliseStreamConfig(cfg *jetstream.StreamConfig) *apiError {
 			return errInvalidConfig("subject delete marker TTL must be at least 1 second")
 		}
 	}
-	if cfg.AllowMsgCounter || cfg.AllowAtomicPublish || cfg.AllowMsgSchedules || cfg.AllowBatchPublish {
-		return errInvalidConfig("counters, atomic and batched publishing and schedules are not supported by the fake")
+	if e := unsupportedStreamField(cfg); e != nil {
+		return e
 	}
 	setStreamMetadata(cfg)
 	return nil

@@ -1,0 +1,496 @@
+package fake
+
+import (
+	"encoding/json"
+	"errors"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/natskit/natskit/internal/subject"
+)
+
+// What the fake does not do yet, it refuses: an API endpoint it does not serve, a config field
+// or request field it would otherwise ignore. A refusal is an API error in nats-server's shape
+// whose description names what is refused; nothing is accepted and then not honoured. What a
+// single nats-server itself refuses (clustering, replicas) gets the server's own error.
+
+var (
+	// JSClusterRequiredErr
+	errClusterRequired = jsErr(503, 10010, "JetStream clustering support required")
+	// JSSnapshotDeliverSubjectInvalidErr
+	errSnapshotDeliverSubject = jsErr(400, 10015, "deliver subject not valid")
+	// JSStreamNameExistRestoreFailedErr
+	errRestoreNameExists = jsErr(400, 10130, "stream name already in use, cannot restore")
+	// JSConsumerInvalidPriorityGroupErr
+	errInvalidPriorityGroup = jsErr(400, 10160, "Provided priority group does not exist for this consumer")
+	// JSConsumerInvalidGroupNameErr
+	errInvalidGroupName = jsErr(400, 10162, "Valid priority group name must match A-Z, a-z, 0-9, -_/=)+ and may not exceed 16 characters")
+	// JSConsumerEmptyGroupName
+	errEmptyGroupName = jsErr(400, 10161, "Group name cannot be an empty string")
+	// JSConsumerPriorityPolicyWithoutGroup
+	errPriorityPolicyWithoutGroup = jsErr(400, 10159, "Setting PriorityPolicy requires at least one PriorityGroup to be set")
+	// JSConsumerPriorityGroupWithPolicyNone
+	errPriorityGroupWithPolicyNone = jsErr(400, 10196, "consumer can not have priority groups when policy is none")
+	// JSConsumerPinnedTTLWithoutPriorityPolicyNone
+	errPinnedTTLWithoutPolicy = jsErr(400, 10197, "PinnedTTL cannot be set when PriorityPolicy is none")
+	// JSConsumerPushWithPriorityGroupErr
+	errPushWithPriorityGroup = jsErr(400, 10178, "priority groups can not be used with push consumers")
+	// JSConsumerPullWithRateLimitErr
+	errPullWithRateLimit = jsErr(400, 10086, "consumer in pull mode can not have rate limit set")
+	// JSStreamReplicasNotSupportedErr
+	errReplicasNotSupported = jsErr(500, 10074, "replicas > 1 not supported in non-clustered mode")
+)
+
+// errInvalidSampling is JSConsumerInvalidSamplingErrF.
+func errInvalidSampling(err error) *apiError {
+	return jsErr(400, 10095, "failed to parse consumer sampling configuration: "+errString(err))
+}
+
+func errString(err error) string {
+	if err == nil {
+		return "<nil>"
+	}
+	return err.Error()
+}
+
+// The fake's own error for what it does not support yet. No nats-server error uses this code
+// and err_code: a client can tell "the fake cannot" from anything a server says.
+const (
+	notSupportedCode    = 501
+	notSupportedErrCode = 19001
+)
+
+// errNotSupported refuses what, which names an API endpoint or a config or request field.
+func errNotSupported(what string) *apiError {
+	return jsErr(notSupportedCode, notSupportedErrCode, what+": not supported by the fake yet")
+}
+
+// errFieldNotSupported refuses a field: kind is what it belongs to ("stream config"), name its
+// JSON name and goName its name in nats.go.
+func errFieldNotSupported(kind, name, goName string) *apiError {
+	if goName == "" {
+		return errNotSupported(kind + " field " + name)
+	}
+	return errNotSupported(kind + " field " + name + " (" + goName + ")")
+}
+
+// unsupportedStreamField is the first stream config field the fake accepts from clients but
+// does not implement, or nil. It runs after every check nats-server makes, so that what the
+// server refuses is refused with the server's error.
+func unsupportedStreamField(cfg *jetstream.StreamConfig) *apiError {
+	refuse := func(name, goName string) *apiError { return errFieldNotSupported("stream config", name, goName) }
+	switch {
+	case cfg.Mirror != nil:
+		return refuse("mirror", "Mirror")
+	case len(cfg.Sources) > 0:
+		return refuse("sources", "Sources")
+	case cfg.SubjectTransform != nil:
+		return refuse("subject_transform", "SubjectTransform")
+	case cfg.RePublish != nil:
+		return refuse("republish", "RePublish")
+	case cfg.AllowMsgCounter:
+		return refuse("allow_msg_counter", "AllowMsgCounter")
+	case cfg.AllowAtomicPublish:
+		return refuse("allow_atomic", "AllowAtomicPublish")
+	case cfg.AllowBatchPublish:
+		return refuse("allow_batched", "AllowBatchPublish")
+	case cfg.AllowMsgSchedules:
+		return refuse("allow_msg_schedules", "AllowMsgSchedules")
+	}
+	return nil
+}
+
+// validGroupName is nats-server's rule for priority group names.
+var validGroupName = regexp.MustCompile(`^[a-zA-Z0-9/_=-]{1,16}$`)
+
+// checkPriority makes nats-server's checks of a consumer's priority policy and groups.
+func checkPriority(cfg *jetstream.ConsumerConfig) *apiError {
+	if cfg.PriorityPolicy != jetstream.PriorityPolicyNone {
+		if cfg.DeliverSubject != "" {
+			return errPushWithPriorityGroup
+		}
+		if len(cfg.PriorityGroups) == 0 {
+			return errPriorityPolicyWithoutGroup
+		}
+		for _, g := range cfg.PriorityGroups {
+			if g == "" {
+				return errEmptyGroupName
+			}
+			if !validGroupName.MatchString(g) {
+				return errInvalidGroupName
+			}
+		}
+		return nil
+	}
+	if len(cfg.PriorityGroups) > 0 {
+		return errPriorityGroupWithPolicyNone
+	}
+	if cfg.PinnedTTL > 0 {
+		return errPinnedTTLWithoutPolicy
+	}
+	return nil
+}
+
+// unsupportedConsumerField is the first consumer config field the fake accepts from clients
+// but does not implement, or nil; it runs after nats-server's own checks.
+func unsupportedConsumerField(cfg *jetstream.ConsumerConfig) *apiError {
+	refuse := func(name, goName string) *apiError { return errFieldNotSupported("consumer config", name, goName) }
+	switch {
+	case cfg.PriorityPolicy != jetstream.PriorityPolicyNone || len(cfg.PriorityGroups) > 0 || cfg.PinnedTTL != 0:
+		// nats-server takes the three together or not at all.
+		return errNotSupported("consumer config fields priority_policy, priority_groups and priority_timeout (PriorityPolicy, PriorityGroups, PinnedTTL)")
+	case cfg.PauseUntil != nil && !cfg.PauseUntil.IsZero():
+		return refuse("pause_until", "PauseUntil")
+	case cfg.RateLimit != 0:
+		return refuse("rate_limit_bps", "RateLimit")
+	case cfg.ReplayPolicy == jetstream.ReplayOriginalPolicy:
+		return refuse("replay_policy original", "ReplayPolicy ReplayOriginalPolicy")
+	case cfg.SampleFrequency != "":
+		return refuse("sample_freq", "SampleFrequency")
+	}
+	return nil
+}
+
+// checkSampling parses sample_freq as nats-server does.
+func checkSampling(freq string) *apiError {
+	if freq == "" {
+		return nil
+	}
+	n, err := strconv.Atoi(strings.TrimSuffix(freq, "%"))
+	if err != nil || n < 0 {
+		return errInvalidSampling(err)
+	}
+	return nil
+}
+
+// nextPriority is what a pull request carries about priority groups.
+type nextPriority struct {
+	Group         string `json:"group,omitempty"`
+	MinPending    int64  `json:"min_pending,omitempty"`
+	MinAckPending int64  `json:"min_ack_pending,omitempty"`
+	ID            string `json:"id,omitempty"`
+	Priority      int    `json:"priority,omitempty"`
+}
+
+// check answers a pull request's priority fields as nats-server answers them on a consumer
+// without a priority policy (the only kind the fake has): the fields of the overflow and pinned
+// policies are bad requests, a group alone is ignored. It returns the status line, or "".
+func (p *nextPriority) check() string {
+	switch {
+	case p.MinPending != 0 || p.MinAckPending != 0:
+		return "400 Bad Request - Not a Overflow Priority consumer"
+	case p.ID != "":
+		return "400 Bad Request - Not a Pinned Client Priority consumer"
+	case p.Priority < 0 || p.Priority > 9:
+		return "400 Bad Request - Priority must be between 0 and 9"
+	}
+	return ""
+}
+
+// msgGetExtras are the fields of a message get request nats-server reads beyond the fake's.
+type msgGetExtras struct {
+	Batch        int        `json:"batch,omitempty"`
+	MaxBytes     int        `json:"max_bytes,omitempty"`
+	StartTime    *time.Time `json:"start_time,omitempty"`
+	MultiLastFor []string   `json:"multi_last,omitempty"`
+	UpToSeq      uint64     `json:"up_to_seq,omitempty"`
+	UpToTime     *time.Time `json:"up_to_time,omitempty"`
+	NoHeaders    bool       `json:"no_hdr,omitempty"`
+}
+
+// unsupported is the first field set, by its JSON name, or "".
+func (x *msgGetExtras) unsupported() string {
+	switch {
+	case x.Batch != 0:
+		return "batch"
+	case x.MaxBytes != 0:
+		return "max_bytes"
+	case x.StartTime != nil:
+		return "start_time"
+	case len(x.MultiLastFor) > 0:
+		return "multi_last"
+	case x.UpToSeq != 0:
+		return "up_to_seq"
+	case x.UpToTime != nil:
+		return "up_to_time"
+	case x.NoHeaders:
+		return "no_hdr"
+	}
+	return ""
+}
+
+// refuseMsgGet answers a STREAM.MSG.GET request with a field the fake does not honour. A batch
+// is a bad request on nats-server too, before it looks for the stream; a start time or no_hdr it
+// honours, so the fake refuses them naming the field. The server's message get ignores the
+// other fields, and so does the fake. It reports whether it answered.
+func (j *jetStream) refuseMsgGet(r *apiRequest) bool {
+	const typ = "stream_msg_get_response"
+	var x msgGetExtras
+	if len(r.body) == 0 || json.Unmarshal(r.body, &x) != nil {
+		return false
+	}
+	if x.Batch > 0 || x.MaxBytes > 0 {
+		j.replyErr(r.reply, typ, errBadRequest)
+		return true
+	}
+	if _, ok := j.streams[r.arg(3)]; !ok {
+		return false
+	}
+	f := ""
+	switch {
+	case x.StartTime != nil:
+		f = "start_time"
+	case x.NoHeaders:
+		f = "no_hdr"
+	default:
+		return false
+	}
+	j.replyErr(r.reply, typ, errFieldNotSupported("message get request", f, ""))
+	return true
+}
+
+// refuseDirectGet answers a DIRECT.GET request with a field the fake does not honour with a
+// status naming it. It reports whether it answered; requests the fake serves, or that get no
+// answer at all, are left to directGet.
+func (j *jetStream) refuseDirectGet(r *apiRequest) bool {
+	st, ok := j.streams[r.arg(2)]
+	if !ok || !st.cfg.AllowDirect || r.reply == "" || len(r.tok) > 3 || len(r.body) == 0 {
+		return false
+	}
+	var x msgGetExtras
+	if json.Unmarshal(r.body, &x) != nil {
+		return false
+	}
+	f := x.unsupported()
+	if f == "" {
+		return false
+	}
+	j.status(r.reply, "501 "+errFieldNotSupported("direct get request", f, "").Description)
+	return true
+}
+
+// The endpoints below are every $JS.API subject nats-server serves beyond the fake's own.
+
+// clusterOnly answers an endpoint only a cluster serves, as a single nats-server does.
+func clusterOnly(typ string) func(j *jetStream, r *apiRequest) bool {
+	return func(j *jetStream, r *apiRequest) bool {
+		j.replyErr(r.reply, typ, errClusterRequired)
+		return true
+	}
+}
+
+// noAnswer is a subject nats-server takes but does not answer for a client: the client's
+// request times out.
+func noAnswer(*jetStream, *apiRequest) bool { return true }
+
+// replyErrShaped answers an error with the fields the server's response type always carries.
+func (j *jetStream) replyErrShaped(to, typ string, e *apiError) {
+	j.api.errors++
+	head := apiHead{Type: typePrefix + typ, Error: e}
+	switch typ {
+	case "consumer_pause_response":
+		j.reply(to, struct {
+			apiHead
+			Paused     bool      `json:"paused"`
+			PauseUntil time.Time `json:"pause_until"`
+		}{apiHead: head})
+	case "stream_restore_response":
+		j.reply(to, struct {
+			apiHead
+			DeliverSubject string `json:"deliver_subject"`
+		}{apiHead: head})
+	case "consumer_reset_response":
+		j.reply(to, struct {
+			apiHead
+			ResetSeq uint64 `json:"reset_seq"`
+		}{apiHead: head})
+	default:
+		j.reply(to, head)
+	}
+}
+
+// consumerPause answers CONSUMER.PAUSE: the server's invalid JSON and not found errors, a
+// resume as the server answers it, and a pause with "not supported".
+func (j *jetStream) consumerPause(r *apiRequest) bool {
+	const typ = "consumer_pause_response"
+	var req struct {
+		PauseUntil time.Time `json:"pause_until,omitempty"`
+	}
+	body := strings.TrimSpace(string(r.body))
+	if body != "" && (body[0] == '{' || body[0] == '[') {
+		if err := decodeRequest(r.body, &req); err != nil {
+			j.replyErrShaped(r.reply, typ, errInvalidJSON(err))
+			return true
+		}
+	}
+	if e := j.lookupConsumer(r.arg(2), r.arg(3)); e != nil {
+		j.replyErrShaped(r.reply, typ, e)
+		return true
+	}
+	if !req.PauseUntil.IsZero() {
+		j.replyErrShaped(r.reply, typ, errNotSupported("CONSUMER.PAUSE"))
+		return true
+	}
+	// A resume: the fake's consumers are never paused.
+	j.reply(r.reply, struct {
+		apiHead
+		Paused     bool      `json:"paused"`
+		PauseUntil time.Time `json:"pause_until"`
+	}{apiHead: apiHead{Type: typePrefix + typ}})
+	return true
+}
+
+// consumerUnpin answers CONSUMER.UNPIN as nats-server does: no consumer of the fake has
+// priority groups, so no group exists to unpin.
+func (j *jetStream) consumerUnpin(r *apiRequest) bool {
+	const typ = "consumer_unpin_response"
+	var req struct {
+		Group string `json:"group"`
+	}
+	if err := json.Unmarshal(r.body, &req); err != nil {
+		j.replyErr(r.reply, typ, errInvalidJSON(err))
+		return true
+	}
+	switch {
+	case req.Group == "":
+		j.replyErr(r.reply, typ, errInvalidJSON(errors.New("consumer group not specified")))
+	case !validGroupName.MatchString(req.Group):
+		j.replyErr(r.reply, typ, errInvalidGroupName)
+	default:
+		e := j.lookupConsumer(r.arg(2), r.arg(3))
+		if e == nil {
+			e = errInvalidPriorityGroup
+		}
+		j.replyErr(r.reply, typ, e)
+	}
+	return true
+}
+
+// consumerReset answers CONSUMER.RESET. nats-server serves it from each consumer's own
+// subscription: without the consumer nobody answers and the request times out.
+func (j *jetStream) consumerReset(r *apiRequest) bool {
+	const typ = "consumer_reset_response"
+	if len(r.tok) != 4 || j.lookupConsumer(r.arg(2), r.arg(3)) != nil {
+		return true
+	}
+	body := strings.TrimSpace(string(r.body))
+	if body != "" {
+		var req struct {
+			Seq uint64 `json:"seq,omitempty"`
+		}
+		if err := json.Unmarshal([]byte(body), &req); err != nil {
+			j.replyErrShaped(r.reply, typ, errInvalidJSON(err))
+			return true
+		}
+	}
+	j.replyErrShaped(r.reply, typ, errNotSupported("CONSUMER.RESET"))
+	return true
+}
+
+// streamSnapshot answers STREAM.SNAPSHOT in the order nats-server checks its request.
+func (j *jetStream) streamSnapshot(r *apiRequest) bool {
+	const typ = "stream_snapshot_response"
+	if isEmptyRequest(r.body) {
+		j.replyErr(r.reply, typ, errBadRequest)
+		return true
+	}
+	if _, ok := j.streams[r.arg(2)]; !ok {
+		j.replyErr(r.reply, typ, errStreamNotFound)
+		return true
+	}
+	var req struct {
+		DeliverSubject string `json:"deliver_subject"`
+		NoConsumers    bool   `json:"no_consumers,omitempty"`
+		ChunkSize      int    `json:"chunk_size,omitempty"`
+		WindowSize     int    `json:"window_size,omitempty"`
+		CheckMsgs      bool   `json:"jsck,omitempty"`
+	}
+	if err := decodeRequest(r.body, &req); err != nil {
+		j.replyErr(r.reply, typ, errInvalidJSON(err))
+		return true
+	}
+	if req.DeliverSubject == "" || !subject.ValidLiteral(req.DeliverSubject) {
+		j.replyErr(r.reply, typ, errSnapshotDeliverSubject)
+		return true
+	}
+	j.replyErr(r.reply, typ, errNotSupported("STREAM.SNAPSHOT"))
+	return true
+}
+
+// streamRestore answers STREAM.RESTORE in the order nats-server checks its request.
+func (j *jetStream) streamRestore(r *apiRequest) bool {
+	const typ = "stream_restore_response"
+	if isEmptyRequest(r.body) {
+		j.replyErrShaped(r.reply, typ, errBadRequest)
+		return true
+	}
+	var req struct {
+		Config jetstream.StreamConfig `json:"config"`
+		State  json.RawMessage        `json:"state"`
+	}
+	if err := decodeRequest(r.body, &req); err != nil {
+		j.replyErrShaped(r.reply, typ, errInvalidJSON(err))
+		return true
+	}
+	name := r.arg(2)
+	if req.Config.Name == "" {
+		req.Config.Name = name
+	}
+	if req.Config.Name != name {
+		j.replyErrShaped(r.reply, typ, errStreamMismatch)
+		return true
+	}
+	if e := normaliseStreamConfig(&req.Config); e != nil {
+		j.replyErrShaped(r.reply, typ, e)
+		return true
+	}
+	if _, ok := j.streams[name]; ok {
+		j.replyErrShaped(r.reply, typ, errRestoreNameExists)
+		return true
+	}
+	j.replyErrShaped(r.reply, typ, errNotSupported("STREAM.RESTORE"))
+	return true
+}
+
+// lookupConsumer is the server's not found error for a stream's consumer, or nil.
+func (j *jetStream) lookupConsumer(streamName, name string) *apiError {
+	st, ok := j.streams[streamName]
+	if !ok {
+		return errStreamNotFound
+	}
+	if _, ok := st.consumers[name]; !ok {
+		return errConsumerNotFound
+	}
+	return nil
+}
+
+// refusePedantic refuses a create or update request in nats-server's pedantic mode (which
+// refuses a config the server would otherwise adjust): the fake adjusts as the server does in
+// its default mode only. It reports whether it answered.
+func (j *jetStream) refusePedantic(r *apiRequest, typ string) bool {
+	var req struct {
+		Pedantic bool `json:"pedantic"`
+	}
+	if json.Unmarshal(r.body, &req) != nil || !req.Pedantic {
+		return false
+	}
+	j.replyErr(r.reply, typ, errFieldNotSupported("create request", "pedantic", ""))
+	return true
+}
+
+// isEmptyRequest is nats-server's test for a request with nothing in it: no body, or an empty
+// JSON object.
+func isEmptyRequest(body []byte) bool {
+	if len(body) == 0 {
+		return true
+	}
+	var v any
+	if json.Unmarshal(body, &v) != nil {
+		return false
+	}
+	m, ok := v.(map[string]any)
+	return ok && len(m) == 0
+}
