@@ -677,3 +677,95 @@ func TestJSInactiveDeleteAdvisory(t *testing.T) {
 		tcNextAction(t, next, tcConsumerAction("S", name, "delete", "$JS.EVENT.ADVISORY.CONSUMER.DELETED.S."+name))
 	})
 }
+
+// TestJSPushDurableBoundKeepsSubject: a create request for an existing push durable that names
+// another deliver subject is refused with 10013 while someone listens on the current one (the
+// legacy API's members rely on it: a member that lost the race to create the consumer joins the
+// existing deliver subject); once nobody listens, the request moves the consumer to the new one.
+func TestJSPushDurableBoundKeepsSubject(t *testing.T) {
+	eachJS(t, func(t *testing.T, env *natstest.Env) {
+		tcStream(t, env)
+		cfg := `{"stream_name":"S","config":{"durable_name":"pd","deliver_subject":"%s","deliver_group":"g","ack_policy":"explicit"}}`
+		if got := tcCreate(t, env, "CONSUMER.CREATE.S.pd", fmt.Sprintf(cfg, "deliver.a")); got.Error != nil {
+			t.Fatalf("create: %+v", got.Error)
+		}
+		nc := env.Connect()
+		a := queueSync(t, nc, "deliver.a", "g")
+		flush(t, nc)
+		interest(t, env, "deliver.a", 1)
+		tcCreateErr(t, env, "CONSUMER.CREATE.S.pd", fmt.Sprintf(cfg, "deliver.b"),
+			jetstream.APIError{Code: 400, ErrorCode: 10013, Description: "consumer name already in use"})
+		spPub(t, env, "s.x", "one")
+		if got := nextData(t, a); got != "one" {
+			t.Errorf("member on deliver.a got %q, want one", got)
+		}
+		if err := a.Unsubscribe(); err != nil {
+			t.Fatal(err)
+		}
+		flush(t, nc)
+		interest(t, env, "deliver.a", 0)
+		b := queueSync(t, nc, "deliver.b", "g")
+		flush(t, nc)
+		if got := tcCreate(t, env, "CONSUMER.CREATE.S.pd", fmt.Sprintf(cfg, "deliver.b")); got.Error != nil {
+			t.Fatalf("create once unbound: %+v", got.Error)
+		}
+		spPub(t, env, "s.x", "two")
+		for {
+			m := next(t, b)
+			if string(m.Data) == "two" {
+				break
+			}
+		}
+	})
+}
+
+// TestLegacyQueueSubscribeConcurrent: members of a durable queue subscription that subscribe at
+// the same moment (each may find no consumer and try to create it) still end up on one deliver
+// subject: with 300 messages, every member gets some and each message goes to exactly one.
+func TestLegacyQueueSubscribeConcurrent(t *testing.T) {
+	eachJS(t, func(t *testing.T, env *natstest.Env) {
+		_, js := legacyJS(t, env)
+		legacyStream(t, js, "L", "l.>")
+		const members, n = 3, 300
+		subs := make([]*nats.Subscription, members)
+		errs := make(chan error, members)
+		start := make(chan struct{})
+		for i := range members {
+			_, mjs := legacyJS(t, env)
+			go func() {
+				<-start
+				sub, err := mjs.QueueSubscribeSync("l.q", "workers", nats.Durable("qd"))
+				subs[i] = sub
+				errs <- err
+			}()
+		}
+		close(start)
+		for range members {
+			if err := await(t, errs, "the members to subscribe"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, sub := range subs {
+			legacyUnsub(t, sub)
+		}
+		for i := range n {
+			legacyPublish(t, js, "l.q", fmt.Sprint(i))
+		}
+		kvEventually(t, "all messages to be delivered", func() bool {
+			total := 0
+			for _, sub := range subs {
+				total += queued(t, sub)
+			}
+			return total >= n
+		})
+		var got [][]*nats.Msg
+		for i, sub := range subs {
+			msgs := takeQueued(t, sub)
+			if len(msgs) == 0 {
+				t.Errorf("member %d got none of %d messages", i, n)
+			}
+			got = append(got, msgs)
+		}
+		sameTotal(t, "workers", seq("", n), got...)
+	})
+}
