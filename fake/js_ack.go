@@ -257,3 +257,32 @@ func (c *consumer) notifyMaxDeliveries(sseq, dc uint64) {
 		Deliveries uint64    `json:"deliveries"`
 	}{"io.nats.jetstream.advisory.v1.max_deliver", nuid.Next(), c.st.j.now(), c.st.name(), c.name, sseq, dc})
 }
+
+// expirePending queues every message waiting for its ack for redelivery now, as nats-server does
+// when a push consumer moves to a new deliver subject; one that has had its max deliveries is
+// given up on instead.
+func (c *consumer) expirePending() {
+	var expired []uint64
+	for seq := range c.pending {
+		if !slices.Contains(c.rdq, seq) {
+			expired = append(expired, seq)
+		}
+	}
+	slices.Sort(expired)
+	for _, seq := range expired {
+		dc := c.rdc[seq] + 1
+		if c.cfg.MaxDeliver > 0 && dc >= uint64(c.cfg.MaxDeliver) {
+			p := c.pending[seq]
+			c.notifyMaxDeliveries(seq, dc)
+			delete(c.pending, seq)
+			c.moveAckFloor(p.dseq, seq)
+			c.rdc[seq] = dc
+			continue
+		}
+		c.rdq = append(c.rdq, seq)
+		if h := c.history[seq]; h != nil && h.Ack != Naked {
+			h.Ack = AckExpired
+		}
+	}
+	c.scheduleAck()
+}

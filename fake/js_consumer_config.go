@@ -198,6 +198,9 @@ func (c *consumer) update(cfg jetstream.ConsumerConfig) *apiError {
 	}
 	c.cfg = cfg
 	c.setFilters()
+	if cfg.DeliverSubject != old.DeliverSubject {
+		c.expirePending()
+	}
 	c.kick()
 	if c.isPush() {
 		c.startHeartbeats()

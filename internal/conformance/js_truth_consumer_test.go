@@ -769,3 +769,45 @@ func TestLegacyQueueSubscribeConcurrent(t *testing.T) {
 		sameTotal(t, "workers", seq("", n), got...)
 	})
 }
+
+// TestJSPushNewSubjectRedelivers: when a push durable moves to a new deliver subject, the
+// messages still waiting for their ack are redelivered there at once, not after the ack wait.
+func TestJSPushNewSubjectRedelivers(t *testing.T) {
+	eachJS(t, func(t *testing.T, env *natstest.Env) {
+		tcStream(t, env)
+		cfg := `{"stream_name":"S","config":{"durable_name":"pd","deliver_subject":"%s","ack_policy":"explicit","ack_wait":60000000000}}`
+		if got := tcCreate(t, env, "CONSUMER.CREATE.S.pd", fmt.Sprintf(cfg, "deliver.a")); got.Error != nil {
+			t.Fatalf("create: %+v", got.Error)
+		}
+		nc := env.Connect()
+		a := subSync(t, nc, "deliver.a")
+		flush(t, nc)
+		spPub(t, env, "s.x", "one")
+		spPub(t, env, "s.x", "two")
+		if got := []string{nextData(t, a), nextData(t, a)}; !slices.Equal(got, []string{"one", "two"}) {
+			t.Fatalf("first deliveries %v", got)
+		}
+		if err := a.Unsubscribe(); err != nil {
+			t.Fatal(err)
+		}
+		flush(t, nc)
+		interest(t, env, "deliver.a", 0)
+		b := subSync(t, nc, "deliver.b")
+		flush(t, nc)
+		if got := tcCreate(t, env, "CONSUMER.CREATE.S.pd", fmt.Sprintf(cfg, "deliver.b")); got.Error != nil {
+			t.Fatalf("move to deliver.b: %+v", got.Error)
+		}
+		var got []string
+		for range 2 {
+			m := next(t, b)
+			md, err := m.Metadata()
+			if err != nil {
+				t.Fatalf("metadata of %q: %v", m.Data, err)
+			}
+			got = append(got, fmt.Sprintf("%s %d", m.Data, md.NumDelivered))
+		}
+		if want := []string{"one 2", "two 2"}; !slices.Equal(got, want) {
+			t.Errorf("on deliver.b got %v, want %v", got, want)
+		}
+	})
+}
