@@ -47,17 +47,25 @@ func (j *jetStream) handleAck(m *message) bool {
 	}
 	c.lastActive = j.s.clock.Now()
 	c.lastAck = c.lastActive.UTC()
+	// the bodies nats-server knows; it ignores any other, and answers it as it answers an ack
 	switch {
-	case body == "" || body == "+ACK" || body == "+OK" || strings.HasPrefix(body, "+NXT"):
+	case body == "" || body == "+ACK" || body == "+OK":
 		c.processAck(sseq, dseq)
+	case strings.HasPrefix(body, "+NXT"):
+		// an ack and a pull request in one: the next messages go to the ack's reply subject,
+		// which gets no answer of its own
+		c.processAck(sseq, dseq)
+		c.kick()
+		if !c.gone {
+			j.pullRequest(reply, streamName, name, []byte(body[4:]))
+		}
+		return true
 	case strings.HasPrefix(body, "-NAK"):
 		c.processNak(sseq, dseq, dc, strings.TrimSpace(body[4:]))
 	case body == "+WPI":
 		c.processProgress(sseq)
 	case strings.HasPrefix(body, "+TERM"):
 		c.processTerm(sseq, dseq, dc, strings.TrimSpace(body[5:]))
-	default:
-		c.processAck(sseq, dseq)
 	}
 	if reply != "" {
 		j.s.sendTo(reply, &message{subject: reply})
@@ -169,7 +177,7 @@ func (c *consumer) processNak(sseq, dseq, dc uint64, arg string) {
 		return
 	}
 	c.st.j.advise("$JS.EVENT.ADVISORY.CONSUMER.MSG_NAKED."+c.st.name()+"."+c.name, deliveryAdvisory{
-		Type: "io.nats.jetstream.advisory.v1.nak", ID: nuid.Next(), Time: time.Now().UTC(),
+		Type: "io.nats.jetstream.advisory.v1.nak", ID: nuid.Next(), Time: c.st.j.now(),
 		Stream: c.st.name(), Consumer: c.name, ConsumerSeq: dseq, StreamSeq: sseq, Deliveries: dc,
 	})
 	if h := c.history[sseq]; h != nil {
@@ -218,7 +226,7 @@ func (c *consumer) processTerm(sseq, dseq, dc uint64, reason string) {
 		h.TermReason = reason
 	}
 	c.st.j.advise("$JS.EVENT.ADVISORY.CONSUMER.MSG_TERMINATED."+c.st.name()+"."+c.name, deliveryAdvisory{
-		Type: "io.nats.jetstream.advisory.v1.terminated", ID: nuid.Next(), Time: time.Now().UTC(),
+		Type: "io.nats.jetstream.advisory.v1.terminated", ID: nuid.Next(), Time: c.st.j.now(),
 		Stream: c.st.name(), Consumer: c.name, ConsumerSeq: dseq, StreamSeq: sseq, Deliveries: dc, Reason: reason,
 	})
 }
@@ -247,5 +255,34 @@ func (c *consumer) notifyMaxDeliveries(sseq, dc uint64) {
 		Consumer   string    `json:"consumer"`
 		StreamSeq  uint64    `json:"stream_seq"`
 		Deliveries uint64    `json:"deliveries"`
-	}{"io.nats.jetstream.advisory.v1.max_deliver", nuid.Next(), time.Now().UTC(), c.st.name(), c.name, sseq, dc})
+	}{"io.nats.jetstream.advisory.v1.max_deliver", nuid.Next(), c.st.j.now(), c.st.name(), c.name, sseq, dc})
+}
+
+// expirePending queues every message waiting for its ack for redelivery now, as nats-server does
+// when a push consumer moves to a new deliver subject; one that has had its max deliveries is
+// given up on instead.
+func (c *consumer) expirePending() {
+	var expired []uint64
+	for seq := range c.pending {
+		if !slices.Contains(c.rdq, seq) {
+			expired = append(expired, seq)
+		}
+	}
+	slices.Sort(expired)
+	for _, seq := range expired {
+		dc := c.rdc[seq] + 1
+		if c.cfg.MaxDeliver > 0 && dc >= uint64(c.cfg.MaxDeliver) {
+			p := c.pending[seq]
+			c.notifyMaxDeliveries(seq, dc)
+			delete(c.pending, seq)
+			c.moveAckFloor(p.dseq, seq)
+			c.rdc[seq] = dc
+			continue
+		}
+		c.rdq = append(c.rdq, seq)
+		if h := c.history[seq]; h != nil && h.Ack != Naked {
+			h.Ack = AckExpired
+		}
+	}
+	c.scheduleAck()
 }

@@ -128,19 +128,19 @@ var apiEndpoints = []apiEndpoint{
 
 	{"CONSUMER.CREATE.*", func(j *jetStream, r *apiRequest) bool {
 		if !j.refusePedantic(r, "consumer_create_response") {
-			j.consumerCreate(r.reply, r.arg(2), "", "", r.body, false)
+			j.consumerCreate(r.reply, createEphemeral, r.arg(2), "", "", r.body)
 		}
 		return true
 	}},
 	{"CONSUMER.CREATE.*.>", func(j *jetStream, r *apiRequest) bool {
 		if !j.refusePedantic(r, "consumer_create_response") {
-			j.consumerCreate(r.reply, r.arg(2), r.arg(3), r.rest(4), r.body, len(r.tok) > 4)
+			j.consumerCreate(r.reply, createNamed, r.arg(2), r.arg(3), r.rest(4), r.body)
 		}
 		return true
 	}},
 	{"CONSUMER.DURABLE.CREATE.*.*", func(j *jetStream, r *apiRequest) bool {
 		if !j.refusePedantic(r, "consumer_create_response") {
-			j.consumerCreate(r.reply, r.arg(3), r.arg(4), "", r.body, false)
+			j.consumerCreate(r.reply, createDurable, r.arg(3), r.arg(4), "", r.body)
 		}
 		return true
 	}},

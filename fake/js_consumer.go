@@ -304,6 +304,7 @@ func (c *consumer) delete() {
 		return
 	}
 	c.gone = true
+	c.adviseAction(actionDelete)
 	for _, w := range c.waiting {
 		w.stop()
 		c.st.j.status(w.reply, "409 Consumer Deleted")

@@ -1,11 +1,27 @@
 package fake
 
 import (
+	"encoding/json"
 	"reflect"
 	"sort"
+	"strings"
 
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nuid"
+)
+
+// The consumer-create errors nats-server checks from the request subject.
+var (
+	// JSConsumerDurableNameNotMatchSubjectErr
+	errDurableNotInSubject = jsErr(400, 10017, "consumer name in subject does not match durable name in request")
+	// JSConsumerDurableNameNotSetErr
+	errDurableNotSet = jsErr(400, 10018, "consumer expected to be durable but a durable name was not set")
+	// JSConsumerEphemeralWithDurableNameErr
+	errEphemeralWithDurable = jsErr(400, 10020, "consumer expected to be ephemeral but a durable name was set in request")
+	// JSConsumerNameContainsPathSeparatorsErr
+	errNamePathSeparators = jsErr(400, 10127, "Consumer name can not contain path separators")
+	// JSConsumerCreateFilterSubjectMismatchErr
+	errFilterNotInSubject = jsErr(400, 10131, "Consumer create request did not match filtered subject from create subject")
 )
 
 type createConsumerRequest struct {
@@ -14,43 +30,77 @@ type createConsumerRequest struct {
 	Action string                    `json:"action"`
 }
 
+// ackPolicyGiven reads whether a create request's config names an ack policy: nats-server's
+// zero value is none where the client type's is explicit.
+type ackPolicyGiven struct {
+	Config struct {
+		AckPolicy json.RawMessage `json:"ack_policy"`
+	} `json:"config"`
+}
+
 type consumerInfoResp struct {
 	apiHead
 	jetstream.ConsumerInfo
 }
 
-func (j *jetStream) consumerCreate(reply, streamName, name, filter string, body []byte, filterInSubject bool) {
+// A createSubject is which of the create subjects a request came on.
+type createSubject int
+
+const (
+	createNamed     createSubject = iota // CONSUMER.CREATE.<stream>.<name>[.<filter>]
+	createEphemeral                      // CONSUMER.CREATE.<stream>
+	createDurable                        // CONSUMER.DURABLE.CREATE.<stream>.<name>
+)
+
+// consumerCreate serves the three create subjects, checking the request against its subject in
+// nats-server's order: the stream name, the consumer name, the durable name, the filter, and only
+// then whether the stream exists.
+func (j *jetStream) consumerCreate(reply string, kind createSubject, streamName, name, filter string, body []byte) {
 	const typ = "consumer_create_response"
 	var req createConsumerRequest
 	if err := decodeRequest(body, &req); err != nil {
 		j.replyErr(reply, typ, errInvalidJSON(err))
 		return
 	}
+	var cfg jetstream.ConsumerConfig
+	if req.Config != nil {
+		cfg = *req.Config
+	}
+	var given ackPolicyGiven
+	if decodeRequest(body, &given) == nil && (len(given.Config.AckPolicy) == 0 || string(given.Config.AckPolicy) == "null") {
+		cfg.AckPolicy = jetstream.AckNonePolicy
+	}
+	if kind == createEphemeral {
+		name = cfg.Name
+	}
+	var e *apiError
+	switch {
+	case req.Stream != streamName:
+		e = errStreamMismatch
+	case strings.ContainsAny(name, `\/`):
+		e = errNamePathSeparators
+	case kind == createDurable && cfg.Durable == "":
+		e = errDurableNotSet
+	case kind != createEphemeral && cfg.Durable != "" && cfg.Durable != name:
+		e = errDurableNotInSubject
+	case kind == createEphemeral && cfg.Durable != "":
+		e = errEphemeralWithDurable
+	case filter != "" && len(cfg.FilterSubjects) > 0:
+		e = errMultipleFiltersAPI
+	case filter != "" && cfg.FilterSubject != filter:
+		e = errFilterNotInSubject
+	}
+	if e != nil {
+		j.replyErr(reply, typ, e)
+		return
+	}
+	if kind != createEphemeral {
+		cfg.Name = name
+	}
 	st, ok := j.streams[streamName]
 	if !ok {
 		j.replyErr(reply, typ, errStreamNotFound)
 		return
-	}
-	if req.Config == nil {
-		j.replyErr(reply, typ, errConsumerCfgMissing)
-		return
-	}
-	if req.Stream != "" && req.Stream != streamName {
-		j.replyErr(reply, typ, errStreamMismatch)
-		return
-	}
-	cfg := *req.Config
-	if name != "" {
-		switch {
-		case cfg.Name == "" && cfg.Durable == "":
-			cfg.Name = name
-		case cfg.Name == "":
-			cfg.Name = cfg.Durable
-		}
-		if cfg.Durable != "" && cfg.Durable != name || cfg.Name != name {
-			j.replyErr(reply, typ, jsErr(400, 10132+0, "consumer name in subject does not match durable name in request"))
-			return
-		}
 	}
 	if cfg.Durable != "" && cfg.Name != "" && cfg.Durable != cfg.Name {
 		j.replyErr(reply, typ, errDurableNameMismatch)
@@ -58,16 +108,6 @@ func (j *jetStream) consumerCreate(reply, streamName, name, filter string, body 
 	}
 	if cfg.Name == "" {
 		cfg.Name = cfg.Durable
-	}
-	if filterInSubject {
-		if len(cfg.FilterSubjects) > 0 {
-			j.replyErr(reply, typ, errMultipleFiltersAPI)
-			return
-		}
-		if cfg.FilterSubject != filter {
-			j.replyErr(reply, typ, jsErr(400, 10134+0, "consumer filter subject in subject does not match filter subject in request"))
-			return
-		}
 	}
 	if e := st.normaliseConsumer(&cfg); e != nil {
 		j.replyErr(reply, typ, e)
@@ -102,6 +142,7 @@ func (j *jetStream) consumerCreate(reply, streamName, name, filter string, body 
 	}
 	c := st.newConsumer(cfg)
 	j.reply(reply, consumerInfoResp{apiHead{Type: typePrefix + typ}, c.info()})
+	c.adviseAction(actionCreate)
 	if c.isPush() {
 		j.watchPushInterest()
 		c.deliverPush()

@@ -205,11 +205,17 @@ func (c *consumer) update(cfg jetstream.ConsumerConfig) *apiError {
 		return fail("can not update pull consumer to push based")
 	case old.DeliverSubject != "" && cfg.DeliverSubject == "":
 		return fail("can not update push consumer to pull based")
+	case cfg.DeliverSubject != old.DeliverSubject && c.st.j.s.hasInterest(old.DeliverSubject):
+		// someone listens on the current deliver subject: JSConsumerNameExistErr
+		return jsErr(400, 10013, "consumer name already in use")
 	case cfg.MaxWaiting != old.MaxWaiting:
 		return fail("max waiting can not be updated")
 	}
 	c.cfg = cfg
 	c.setFilters()
+	if cfg.DeliverSubject != old.DeliverSubject {
+		c.expirePending()
+	}
 	c.kick()
 	if c.isPush() {
 		c.startHeartbeats()

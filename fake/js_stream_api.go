@@ -61,6 +61,7 @@ func (j *jetStream) createStream(cfg jetstream.StreamConfig) *apiError {
 	}
 	j.streams[cfg.Name] = st
 	st.subscribe()
+	st.adviseAction(actionCreate)
 	return nil
 }
 
@@ -116,6 +117,7 @@ func (j *jetStream) streamUpdate(reply, name string, body []byte) {
 		c.kick()
 	}
 	j.reply(reply, streamInfoResp{apiHead: apiHead{Type: typePrefix + typ}, StreamInfo: st.info(false, "")})
+	st.adviseAction(actionModify)
 }
 
 type streamInfoRequest struct {
@@ -172,6 +174,7 @@ func (j *jetStream) deleteStream(st *stream) {
 	for _, c := range st.consumers {
 		c.delete()
 	}
+	st.adviseAction(actionDelete)
 	st.unsubscribe()
 	st.stopTimers()
 	delete(j.streams, st.name())
