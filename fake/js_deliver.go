@@ -94,12 +94,10 @@ func (j *jetStream) pullRequest(reply, streamName, name string, body []byte) boo
 			return true
 		}
 	default:
-		n, err := strconv.Atoi(trimmed)
-		if err != nil {
-			j.status(reply, "400 Bad Request - "+err.Error())
-			return true
+		// nats-server reads a body that is neither JSON nor a number as a request for one.
+		if n, err := strconv.Atoi(trimmed); err == nil {
+			req.Batch = n
 		}
-		req.Batch = n
 	}
 	if req.Batch <= 0 {
 		req.Batch = 1
