@@ -8,9 +8,10 @@ import (
 )
 
 type msgGetRequest struct {
-	Seq     uint64 `json:"seq,omitempty"`
-	LastFor string `json:"last_by_subj,omitempty"`
-	NextFor string `json:"next_by_subj,omitempty"`
+	Seq       uint64 `json:"seq,omitempty"`
+	LastFor   string `json:"last_by_subj,omitempty"`
+	NextFor   string `json:"next_by_subj,omitempty"`
+	NoHeaders bool   `json:"no_hdr,omitempty"` // direct gets only
 }
 
 type storedMsgJSON struct {
@@ -87,34 +88,43 @@ func (j *jetStream) directGet(reply, name, last string, body, hdr []byte) bool {
 	if reply == "" {
 		return true
 	}
+	// nats-server's processDirectGetRequest and processDirectGetLastBySubjectRequest: a body
+	// that does not decode is malformed; one that asks for nothing is empty.
 	var req msgGetRequest
-	if last != "" {
-		if len(body) > 0 {
+	if last == "" && len(body) == 0 {
+		j.status(reply, "408 Empty Request")
+		return true
+	}
+	if len(body) > 0 {
+		if err := decodeRequest(body, &req); err != nil {
+			j.status(reply, "408 Malformed Request")
+			return true
+		}
+	}
+	switch {
+	case last != "":
+		if req.Seq != 0 || req.LastFor != "" || req.NextFor != "" {
 			j.status(reply, "408 Bad Request")
 			return true
 		}
 		req.LastFor = last
-	} else {
-		if len(body) == 0 {
-			j.status(reply, "408 Empty Request")
-			return true
-		}
-		if err := decodeRequest(body, &req); err != nil {
-			j.status(reply, "408 Bad Request")
-			return true
-		}
-		if (req.Seq > 0 && req.LastFor != "") || (req.Seq == 0 && req.LastFor == "" && req.NextFor == "") || (req.LastFor != "" && req.NextFor != "") {
-			j.status(reply, "408 Bad Request")
-			return true
-		}
+	case req.Seq == 0 && req.LastFor == "" && req.NextFor == "":
+		j.status(reply, "408 Empty Request")
+		return true
+	case (req.Seq > 0 && req.LastFor != "") || (req.LastFor != "" && req.NextFor != ""):
+		j.status(reply, "408 Bad Request")
+		return true
 	}
 	m := st.find(req)
 	if m == nil {
 		j.status(reply, "404 Message Not Found")
 		return true
 	}
-	h := appendHeaders(m.hdr, "Nats-Stream", st.name(), "Nats-Subject", m.subj,
-		"Nats-Sequence", strconv.FormatUint(m.seq, 10), "Nats-Time-Stamp", tsString(m.ts))
+	var h []byte
+	if !req.NoHeaders {
+		h = appendHeaders(m.hdr, "Nats-Stream", st.name(), "Nats-Subject", m.subj,
+			"Nats-Sequence", strconv.FormatUint(m.seq, 10), "Nats-Time-Stamp", tsString(m.ts))
+	}
 	j.s.sendTo(reply, &message{subject: reply, hdr: h, data: m.data})
 	return true
 }

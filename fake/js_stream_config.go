@@ -78,12 +78,12 @@ func normaliseStreamConfig(cfg *jetstream.StreamConfig) *apiError {
 		}
 	}
 	if cfg.SubjectDeleteMarkerTTL > 0 {
-		if !cfg.AllowMsgTTL {
-			return errInvalidConfig("subject marker requires message TTLs to be enabled")
-		}
 		if cfg.SubjectDeleteMarkerTTL < time.Second {
 			return errInvalidConfig("subject delete marker TTL must be at least 1 second")
 		}
+		// nats-server (not pedantic) turns on what markers need: TTLs, and rollups for the
+		// Nats-Rollup: sub each marker carries
+		cfg.AllowMsgTTL, cfg.AllowRollup, cfg.DenyPurge = true, true, false
 	}
 	if cfg.AllowMsgCounter || cfg.AllowAtomicPublish || cfg.AllowMsgSchedules || cfg.AllowBatchPublish {
 		return errInvalidConfig("counters, atomic and batched publishing and schedules are not supported by the fake")

@@ -15,9 +15,7 @@ func (st *stream) expire() {
 	now := st.j.s.clock.Now()
 	if st.cfg.MaxAge > 0 {
 		for len(st.msgs) > 0 && now.Sub(st.msgs[0].ts) >= st.cfg.MaxAge {
-			m := st.msgs[0]
-			st.remove(m.seq)
-			st.deleteMarker(m, "MaxAge")
+			st.expireMsg(st.msgs[0])
 		}
 	}
 	if st.ttls == 0 {
@@ -30,19 +28,37 @@ func (st *stream) expire() {
 		}
 	}
 	for _, m := range expired {
-		st.remove(m.seq)
-		st.deleteMarker(m, "MaxAge")
+		st.expireMsg(m)
 	}
 }
 
-// deleteMarker leaves a marker when the last message on a subject ages out, if the stream asks
-// for subject delete markers.
-func (st *stream) deleteMarker(m *storedMsg, reason string) {
-	if st.cfg.SubjectDeleteMarkerTTL <= 0 || len(st.bySubj[m.subj]) > 0 {
-		return
+// expireMsg removes a message that aged out or passed its TTL. If it was the last on its
+// subject and the stream asks for subject delete markers, a marker takes its place, as
+// nats-server's stores do: no marker for a marker (a subject delete marker or a KV purge).
+func (st *stream) expireMsg(m *storedMsg) {
+	marker := st.cfg.SubjectDeleteMarkerTTL > 0 && len(st.bySubj[m.subj]) == 1 && !isDeleteMarker(m.hdr)
+	st.remove(m.seq)
+	if marker {
+		st.deleteMarker(m.subj, "MaxAge")
 	}
-	hdr := appendHeaders(nil, "Nats-Marker-Reason", reason, "Nats-TTL", st.cfg.SubjectDeleteMarkerTTL.String())
-	st.store(m.subj, hdr, nil)
+}
+
+// isDeleteMarker reports whether a stored header marks a subject's deletion (nats-server's
+// isSubjectDeleteMarker).
+func isDeleteMarker(hdr []byte) bool {
+	if v, ok := hdrGet(hdr, "Nats-Marker-Reason"); ok && v != "" {
+		return true
+	}
+	v, _ := hdrGet(hdr, "KV-Operation")
+	return v == "PURGE"
+}
+
+// deleteMarker stores the marker nats-server leaves when the last message on a subject goes:
+// the reason, the stream's marker TTL in whole seconds, and a subject rollup.
+func (st *stream) deleteMarker(subj, reason string) {
+	ttl := st.cfg.SubjectDeleteMarkerTTL.Truncate(time.Second).String()
+	hdr := appendHeaders(nil, "Nats-Marker-Reason", reason, "Nats-TTL", ttl, "Nats-Rollup", "sub")
+	st.store(subj, hdr, nil)
 }
 
 // scheduleAge sets the timer for the next message to age out.

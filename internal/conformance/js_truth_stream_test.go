@@ -1,0 +1,506 @@
+package conformance
+
+import (
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/natskit/natskit/natstest"
+)
+
+// The helpers of these scenarios (stream markers, stream updates, direct gets, deleted details)
+// start with "ts".
+
+// tsUntil asks for the stream's state until cond holds, failing the test after patience. The
+// asking is paced so that a real server is not flooded while its timers run.
+func tsUntil(t *testing.T, s jetstream.Stream, what string, cond func(jetstream.StreamState) bool) jetstream.StreamState {
+	t.Helper()
+	ctx := waitCtx(t)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		info, err := s.Info(ctx, jetstream.WithDeletedDetails(true))
+		if err == nil && cond(info.State) {
+			return info.State
+		}
+		select {
+		case <-ctx.Done():
+			if err != nil {
+				t.Fatalf("waited %v for %s: %v", patience, what, err)
+			}
+			t.Fatalf("waited %v for %s; state %+v", patience, what, info.State)
+		case <-tick.C:
+		}
+	}
+}
+
+// tsStoredHeader is the header the stream stored with the message at seq, without those a
+// direct get adds (a bucket's stream allows direct gets).
+func tsStoredHeader(t *testing.T, s jetstream.Stream, seq uint64) nats.Header {
+	t.Helper()
+	m, err := s.GetMsg(waitCtx(t), seq)
+	if err != nil {
+		t.Fatalf("get message %d: %v", seq, err)
+	}
+	for _, k := range []string{"Nats-Stream", "Nats-Subject", "Nats-Sequence", "Nats-Time-Stamp"} {
+		delete(m.Header, k)
+	}
+	return m.Header
+}
+
+// tsMarkerStream is a stream that leaves subject delete markers living markerTTL.
+func tsMarkerStream(t *testing.T, env *natstest.Env, maxAge, markerTTL time.Duration) jetstream.Stream {
+	t.Helper()
+	return spStream(t, env, jetstream.StreamConfig{
+		Name: "MARK", Subjects: []string{"m.>"}, MaxAge: maxAge,
+		AllowMsgTTL: true, AllowRollup: true, SubjectDeleteMarkerTTL: markerTTL,
+	})
+}
+
+// TestJSTruthMarkerFromMsgTTLExpires: when the last message on a subject passes its Nats-TTL,
+// nats-server replaces it with a marker whose headers are exactly Nats-Marker-Reason: MaxAge,
+// Nats-TTL (the stream's marker TTL) and Nats-Rollup: sub; when the marker's own TTL passes, the
+// marker goes and no new marker takes its place.
+func TestJSTruthMarkerFromMsgTTLExpires(t *testing.T) {
+	eachJS(t, func(t *testing.T, env *natstest.Env) {
+		s := tsMarkerStream(t, env, 0, time.Second)
+		spPub(t, env, "m.a", "short", jetstream.WithMsgTTL(time.Second))
+		env.FastForward(time.Second)
+		tsUntil(t, s, "the marker", func(st jetstream.StreamState) bool { return st.LastSeq == 2 && st.Msgs == 1 })
+		want := nats.Header{"Nats-Marker-Reason": {"MaxAge"}, "Nats-TTL": {"1s"}, "Nats-Rollup": {"sub"}}
+		if d := cmp.Diff(want, tsStoredHeader(t, s, 2)); d != "" {
+			t.Errorf("marker headers (-want +got):\n%s", d)
+		}
+		env.FastForward(time.Second)
+		st := tsUntil(t, s, "the marker to expire", func(st jetstream.StreamState) bool { return st.Msgs == 0 })
+		if st.LastSeq != 2 || st.FirstSeq != 3 {
+			t.Errorf("after the marker expired: first %d last %d, want 3 and 2 (no new marker)", st.FirstSeq, st.LastSeq)
+		}
+	})
+}
+
+// TestJSTruthMarkerFromMaxAgeExpires: a message aged out by MaxAge leaves a marker (Nats-TTL as
+// the stream's marker TTL, in whole seconds); the marker ages out by MaxAge in turn, and
+// nats-server leaves no marker for a marker.
+func TestJSTruthMarkerFromMaxAgeExpires(t *testing.T) {
+	eachJS(t, func(t *testing.T, env *natstest.Env) {
+		s := tsMarkerStream(t, env, time.Second, time.Hour)
+		spPub(t, env, "m.a", "old")
+		env.FastForward(time.Second)
+		tsUntil(t, s, "the marker", func(st jetstream.StreamState) bool { return st.LastSeq == 2 && st.Msgs == 1 })
+		want := nats.Header{"Nats-Marker-Reason": {"MaxAge"}, "Nats-TTL": {"1h0m0s"}, "Nats-Rollup": {"sub"}}
+		if d := cmp.Diff(want, tsStoredHeader(t, s, 2)); d != "" {
+			t.Errorf("marker headers (-want +got):\n%s", d)
+		}
+		env.FastForward(time.Second)
+		st := tsUntil(t, s, "the marker to age out", func(st jetstream.StreamState) bool { return st.Msgs == 0 })
+		if st.LastSeq != 2 {
+			t.Errorf("after the marker aged out: last %d, want 2 (no new marker)", st.LastSeq)
+		}
+	})
+}
+
+// TestJSTruthKVPurgeMarkerExpires: a KV purge with PurgeTTL stores a purge marker (KV-Operation:
+// PURGE, Nats-Rollup: sub, Nats-TTL); when its TTL passes nats-server removes it and writes
+// nothing new: the bucket's stream is empty and a watcher sees nothing more.
+func TestJSTruthKVPurgeMarkerExpires(t *testing.T) {
+	eachJS(t, func(t *testing.T, env *natstest.Env) {
+		kv := kvBucket(t, env, jetstream.KeyValueConfig{Bucket: "pm", LimitMarkerTTL: time.Second})
+		kvPut(t, kv, "k", "v")
+		if err := kv.Purge(waitCtx(t), "k", jetstream.PurgeTTL(time.Second)); err != nil {
+			t.Fatalf("purge: %v", err)
+		}
+		s, err := env.JetStream().Stream(waitCtx(t), "KV_pm")
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := nats.Header{"KV-Operation": {"PURGE"}, "Nats-Rollup": {"sub"}, "Nats-TTL": {"1s"}}
+		if d := cmp.Diff(want, tsStoredHeader(t, s, 2)); d != "" {
+			t.Errorf("purge marker headers (-want +got):\n%s", d)
+		}
+		env.FastForward(time.Second)
+		st := tsUntil(t, s, "the purge marker to expire", func(st jetstream.StreamState) bool { return st.Msgs == 0 })
+		if st.LastSeq != 2 {
+			t.Errorf("after the purge marker expired: last %d, want 2 (no new marker)", st.LastSeq)
+		}
+		if _, err := kv.Get(waitCtx(t), "k"); !errors.Is(err, jetstream.ErrKeyNotFound) {
+			t.Errorf("get after the marker expired: %v, want key not found", err)
+		}
+	})
+}
+
+// TestJSTruthKVKeyTTLMarkerExpires: a key created with a TTL in a bucket with limit markers is
+// replaced at expiry by a MaxAge marker that lives LimitMarkerTTL; nats-server then removes the
+// marker too, and a watcher sees one purge and nothing after it.
+func TestJSTruthKVKeyTTLMarkerExpires(t *testing.T) {
+	eachJS(t, func(t *testing.T, env *natstest.Env) {
+		kv := kvBucket(t, env, jetstream.KeyValueConfig{Bucket: "km", LimitMarkerTTL: time.Second})
+		w := kvWatch(t, kv, nil, jetstream.UpdatesOnly())
+		if _, err := kv.Create(waitCtx(t), "k", []byte("v"), jetstream.KeyTTL(time.Second)); err != nil {
+			t.Fatalf("create with TTL: %v", err)
+		}
+		kvDiff(t, "create", []kvEntry{{Key: "k", Value: "v", Op: kvPutOp, Rev: 1}}, kvTake(t, w, 1))
+		env.FastForward(time.Second)
+		kvDiff(t, "expiry marker", []kvEntry{{Key: "k", Op: kvPurgeOp, Rev: 2}}, kvTake(t, w, 1))
+		s, err := env.JetStream().Stream(waitCtx(t), "KV_km")
+		if err != nil {
+			t.Fatal(err)
+		}
+		env.FastForward(time.Second)
+		st := tsUntil(t, s, "the marker to expire", func(st jetstream.StreamState) bool { return st.Msgs == 0 })
+		if st.LastSeq != 2 {
+			t.Errorf("after the marker expired: last %d, want 2 (no new marker)", st.LastSeq)
+		}
+		kvPut(t, kv, "after", "x")
+		kvDiff(t, "after the marker expired", []kvEntry{{Key: "after", Value: "x", Op: kvPutOp, Rev: 3}}, kvTake(t, w, 1))
+	})
+}
+
+// tsPublishers are the goroutines that publish during the updates, each on its own connection.
+const tsPublishers = 4
+
+// tsGapRun calls publish on tsPublishers goroutines while update runs 200 times, and reports how
+// many publishes got no responders, and the first other error.
+func tsGapRun(t *testing.T, env *natstest.Env, publish func(nc *nats.Conn) func() error, update func(i int) error) (int, error) {
+	t.Helper()
+	var (
+		mu           sync.Mutex
+		wg           sync.WaitGroup
+		noResponders int
+		other        error
+	)
+	done := make(chan struct{})
+	for range tsPublishers {
+		pub := publish(env.Connect())
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				err := pub()
+				mu.Lock()
+				switch {
+				case err == nil:
+				case errors.Is(err, nats.ErrNoResponders), errors.Is(err, jetstream.ErrNoStreamResponse), errors.Is(err, nats.ErrNoStreamResponse):
+					noResponders++
+				case other == nil:
+					other = err
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	for i := range 200 {
+		if err := update(i); err != nil {
+			t.Errorf("update %d: %v", i, err)
+			break
+		}
+	}
+	close(done)
+	wg.Wait()
+	return noResponders, other
+}
+
+// TestJSTruthUpdateSubjectsNoGap: while a stream's subjects are updated 200 times between [a, b]
+// and [a, c], publishes on a (always in the stream) with the client's retries off are all
+// stored: nats-server never leaves a moment with no responder for a subject the stream keeps.
+func TestJSTruthUpdateSubjectsNoGap(t *testing.T) {
+	eachJS(t, func(t *testing.T, env *natstest.Env) {
+		cfg := jetstream.StreamConfig{Name: "GAP", Subjects: []string{"gap.a", "gap.b"}, Storage: jetstream.MemoryStorage}
+		spStream(t, env, cfg)
+		publish := func(nc *nats.Conn) func() error {
+			js, err := jetstream.New(nc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return func() error {
+				_, err := js.Publish(waitCtx(t), "gap.a", []byte("x"), jetstream.WithRetryAttempts(0))
+				return err
+			}
+		}
+		update := func(i int) error {
+			cfg.Subjects = []string{"gap.a", []string{"gap.c", "gap.b"}[i%2]}
+			_, err := env.JetStream().UpdateStream(waitCtx(t), cfg)
+			return err
+		}
+		if n, err := tsGapRun(t, env, publish, update); n != 0 || err != nil {
+			t.Errorf("during 200 subject updates: %d publishes got no responders, other error %v", n, err)
+		}
+	})
+}
+
+// TestJSTruthUpdateSubjectsLegacyNoGap is the same through the legacy API, RetryAttempts(0).
+func TestJSTruthUpdateSubjectsLegacyNoGap(t *testing.T) {
+	eachJS(t, func(t *testing.T, env *natstest.Env) {
+		js, err := env.Conn().JetStream()
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg := &nats.StreamConfig{Name: "LGAP", Subjects: []string{"lgap.a", "lgap.b"}, Storage: nats.MemoryStorage}
+		if _, err := js.AddStream(cfg); err != nil {
+			t.Fatal(err)
+		}
+		publish := func(nc *nats.Conn) func() error {
+			pjs, err := nc.JetStream()
+			if err != nil {
+				t.Fatal(err)
+			}
+			return func() error {
+				_, err := pjs.Publish("lgap.a", []byte("x"), nats.RetryAttempts(0))
+				return err
+			}
+		}
+		update := func(i int) error {
+			cfg.Subjects = []string{"lgap.a", []string{"lgap.c", "lgap.b"}[i%2]}
+			_, err := js.UpdateStream(cfg)
+			return err
+		}
+		if n, err := tsGapRun(t, env, publish, update); n != 0 || err != nil {
+			t.Errorf("during 200 subject updates: %d publishes got no responders, other error %v", n, err)
+		}
+	})
+}
+
+// tsDirect sends a raw direct get and returns the status and description of the answer ("" for
+// a message), with its payload.
+func tsDirect(t *testing.T, env *natstest.Env, subj, body string) (status, desc, data string) {
+	t.Helper()
+	m, err := env.Conn().Request(subj, []byte(body), patience)
+	if err != nil {
+		t.Fatalf("direct get on %s with %q: %v", subj, body, err)
+	}
+	return m.Header.Get("Status"), m.Header.Get("Description"), string(m.Data)
+}
+
+// tsDirectStream is a stream with direct gets on, holding "one" on x (seq 1) and "two" on y.
+func tsDirectStream(t *testing.T, env *natstest.Env) {
+	t.Helper()
+	spStream(t, env, jetstream.StreamConfig{Name: "DG", Subjects: []string{"x", "y"}, AllowDirect: true})
+	spPub(t, env, "x", "one")
+	spPub(t, env, "y", "two")
+}
+
+type tsDirectCase struct {
+	subj, body         string
+	status, desc, data string
+}
+
+func tsDirectCases(t *testing.T, env *natstest.Env, cases []tsDirectCase) {
+	t.Helper()
+	for _, c := range cases {
+		status, desc, data := tsDirect(t, env, c.subj, c.body)
+		if status != c.status || desc != c.desc || data != c.data {
+			t.Errorf("%s with %q: status %q %q data %q, want %q %q %q", c.subj, c.body, status, desc, data, c.status, c.desc, c.data)
+		}
+	}
+}
+
+// TestJSTruthDirectGetEmptyRequest: nats-server answers "408 Empty Request" to a direct get that
+// asks for nothing, whether its body is empty, {} or null; the legacy API's GetMsg and
+// GetLastMsg with DirectGet and nothing to ask report it as "nats: Empty Request".
+func TestJSTruthDirectGetEmptyRequest(t *testing.T) {
+	eachJS(t, func(t *testing.T, env *natstest.Env) {
+		tsDirectStream(t, env)
+		tsDirectCases(t, env, []tsDirectCase{
+			{"$JS.API.DIRECT.GET.DG", "", "408", "Empty Request", ""},
+			{"$JS.API.DIRECT.GET.DG", "{}", "408", "Empty Request", ""},
+			{"$JS.API.DIRECT.GET.DG", "null", "408", "Empty Request", ""},
+		})
+		js, err := env.Conn().JetStream()
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = js.GetMsg("DG", 0, nats.DirectGet())
+		wantErrText(t, err, "nats: Empty Request")
+		_, err = js.GetLastMsg("DG", "", nats.DirectGet())
+		wantErrText(t, err, "nats: Empty Request")
+	})
+}
+
+// TestJSTruthDirectGetMalformed: a body that is not a get request's JSON gets "408 Malformed
+// Request" from nats-server, on DIRECT.GET.<stream> and on DIRECT.GET.<stream>.<subject>.
+func TestJSTruthDirectGetMalformed(t *testing.T) {
+	eachJS(t, func(t *testing.T, env *natstest.Env) {
+		tsDirectStream(t, env)
+		tsDirectCases(t, env, []tsDirectCase{
+			{"$JS.API.DIRECT.GET.DG", "{bad", "408", "Malformed Request", ""},
+			{"$JS.API.DIRECT.GET.DG", `{"seq":"1"}`, "408", "Malformed Request", ""},
+			{"$JS.API.DIRECT.GET.DG.x", "{bad", "408", "Malformed Request", ""},
+		})
+	})
+}
+
+// TestJSTruthDirectGetLastBySubjectBody: DIRECT.GET.<stream>.<subject> takes a body too:
+// nats-server serves the last message for an empty JSON object, and answers "408 Bad Request"
+// only to fields that make no sense there.
+func TestJSTruthDirectGetLastBySubjectBody(t *testing.T) {
+	eachJS(t, func(t *testing.T, env *natstest.Env) {
+		tsDirectStream(t, env)
+		tsDirectCases(t, env, []tsDirectCase{
+			{"$JS.API.DIRECT.GET.DG.x", "", "", "", "one"},
+			{"$JS.API.DIRECT.GET.DG.x", "{}", "", "", "one"},
+			{"$JS.API.DIRECT.GET.DG.y", `{"no_hdr":false}`, "", "", "two"},
+			{"$JS.API.DIRECT.GET.DG.x", `{"seq":1}`, "408", "Bad Request", ""},
+			{"$JS.API.DIRECT.GET.DG.x", `{"last_by_subj":"x"}`, "408", "Bad Request", ""},
+		})
+	})
+}
+
+// TestJSTruthDirectGetAnswers pins the other answers, which the fake already gave as nats-server
+// does: not found (404), conflicting fields (408 Bad Request).
+func TestJSTruthDirectGetAnswers(t *testing.T) {
+	eachJS(t, func(t *testing.T, env *natstest.Env) {
+		tsDirectStream(t, env)
+		tsDirectCases(t, env, []tsDirectCase{
+			{"$JS.API.DIRECT.GET.DG", `{"seq":99}`, "404", "Message Not Found", ""},
+			{"$JS.API.DIRECT.GET.DG", `{"last_by_subj":"nope"}`, "404", "Message Not Found", ""},
+			{"$JS.API.DIRECT.GET.DG", `{"seq":1,"last_by_subj":"x"}`, "408", "Bad Request", ""},
+			{"$JS.API.DIRECT.GET.DG", `{"next_by_subj":"x","last_by_subj":"x"}`, "408", "Bad Request", ""},
+			{"$JS.API.DIRECT.GET.DG", `{"next_by_subj":"y","seq":1}`, "", "", "two"},
+			{"$JS.API.DIRECT.GET.DG.nope", "", "404", "Message Not Found", ""},
+		})
+	})
+}
+
+// TestJSTruthDirectGetNoHeaders: with no_hdr, nats-server sends the payload alone, without the
+// stored headers or its own Nats-Stream, Nats-Subject, Nats-Sequence and Nats-Time-Stamp.
+func TestJSTruthDirectGetNoHeaders(t *testing.T) {
+	eachJS(t, func(t *testing.T, env *natstest.Env) {
+		tsDirectStream(t, env)
+		m, err := env.Conn().Request("$JS.API.DIRECT.GET.DG", []byte(`{"seq":1,"no_hdr":true}`), patience)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(m.Data) != "one" || len(m.Header) != 0 {
+			t.Errorf("no_hdr: data %q headers %v, want \"one\" and no headers", m.Data, m.Header)
+		}
+	})
+}
+
+// tsDeleted checks the stream's deleted details (count and list) and its first and last.
+func tsDeleted(t *testing.T, s jetstream.Stream, first, last uint64, deleted []uint64) {
+	t.Helper()
+	st := spInfo(t, s, jetstream.WithDeletedDetails(true)).State
+	got := struct {
+		First, Last uint64
+		NumDeleted  int
+		Deleted     []uint64
+	}{st.FirstSeq, st.LastSeq, st.NumDeleted, st.Deleted}
+	want := got
+	want.First, want.Last, want.NumDeleted, want.Deleted = first, last, len(deleted), deleted
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("deleted details (-want +got):\n%s", d)
+	}
+}
+
+// tsDelete deletes the messages at seqs.
+func tsDelete(t *testing.T, s jetstream.Stream, seqs ...uint64) {
+	t.Helper()
+	for _, seq := range seqs {
+		if err := s.DeleteMsg(waitCtx(t), seq); err != nil {
+			t.Fatalf("delete %d: %v", seq, err)
+		}
+	}
+}
+
+// TestJSTruthDeletedLastMessage: deleting the stream's last message leaves the last sequence
+// where it was, and nats-server lists that sequence as deleted (also to the legacy API).
+func TestJSTruthDeletedLastMessage(t *testing.T) {
+	eachJS(t, func(t *testing.T, env *natstest.Env) {
+		s := spStream(t, env, jetstream.StreamConfig{Name: "DEL", Subjects: []string{"d.>"}})
+		spPubN(t, env, "d.x", "m", 3)
+		tsDelete(t, s, 3)
+		tsDeleted(t, s, 1, 3, []uint64{3})
+		js, err := env.Conn().JetStream()
+		if err != nil {
+			t.Fatal(err)
+		}
+		info, err := js.StreamInfo("DEL", &nats.StreamInfoRequest{DeletedDetails: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.State.NumDeleted != 1 || !cmp.Equal(info.State.Deleted, []uint64{3}) {
+			t.Errorf("legacy stream info: %d deleted %v, want 1 [3]", info.State.NumDeleted, info.State.Deleted)
+		}
+	})
+}
+
+// TestJSTruthDeletedInteriorAndTail: deletes inside the stream and at its tail are all listed.
+func TestJSTruthDeletedInteriorAndTail(t *testing.T) {
+	eachJS(t, func(t *testing.T, env *natstest.Env) {
+		s := spStream(t, env, jetstream.StreamConfig{Name: "DEL", Subjects: []string{"d.>"}, Storage: jetstream.MemoryStorage})
+		spPubN(t, env, "d.x", "m", 6)
+		tsDelete(t, s, 2, 4, 5, 6)
+		tsDeleted(t, s, 1, 6, []uint64{2, 4, 5, 6})
+	})
+}
+
+// TestJSTruthDeletedPurgeSubjectTail: a purge of one subject that held the newest messages
+// leaves them listed as deleted, up to the last sequence.
+func TestJSTruthDeletedPurgeSubjectTail(t *testing.T) {
+	eachJS(t, func(t *testing.T, env *natstest.Env) {
+		s := spStream(t, env, jetstream.StreamConfig{Name: "DEL", Subjects: []string{"d.>"}})
+		for _, subj := range []string{"d.x", "d.y", "d.x", "d.y", "d.y"} {
+			spPub(t, env, subj, "m")
+		}
+		if err := s.Purge(waitCtx(t), jetstream.WithPurgeSubject("d.y")); err != nil {
+			t.Fatal(err)
+		}
+		tsDeleted(t, s, 1, 5, []uint64{2, 4, 5})
+	})
+}
+
+// TestJSTruthDeletedPerSubjectLimitTail: MaxMsgsPerSubject removes an older message on the
+// newest subject's behalf, and a delete of the newest message joins it in the list.
+func TestJSTruthDeletedPerSubjectLimitTail(t *testing.T) {
+	eachJS(t, func(t *testing.T, env *natstest.Env) {
+		s := spStream(t, env, jetstream.StreamConfig{Name: "DEL", Subjects: []string{"d.>"}, MaxMsgsPerSubject: 1})
+		for _, subj := range []string{"d.a", "d.b", "d.a", "d.c", "d.b"} {
+			spPub(t, env, subj, "m")
+		}
+		tsDelete(t, s, 5)
+		tsDeleted(t, s, 3, 5, []uint64{5})
+	})
+}
+
+// TestJSTruthDeletedTTLTail: a message at the stream's tail that passes its TTL is listed as
+// deleted, below the last sequence it leaves in place.
+func TestJSTruthDeletedTTLTail(t *testing.T) {
+	eachJS(t, func(t *testing.T, env *natstest.Env) {
+		s := spStream(t, env, jetstream.StreamConfig{Name: "DEL", Subjects: []string{"d.>"}, AllowMsgTTL: true})
+		spPub(t, env, "d.x", "stays")
+		spPub(t, env, "d.y", "goes", jetstream.WithMsgTTL(time.Second))
+		env.FastForward(time.Second)
+		tsUntil(t, s, "the TTL to pass", func(st jetstream.StreamState) bool { return st.Msgs == 1 })
+		tsDeleted(t, s, 1, 2, []uint64{2})
+	})
+}
+
+// TestJSTruthMarkerStreamConfig: a stream asking for subject delete markers without message
+// TTLs or rollups is accepted by nats-server (not pedantic), which turns both on, since every
+// marker carries Nats-TTL and Nats-Rollup: sub; its markers then come as on any other stream.
+func TestJSTruthMarkerStreamConfig(t *testing.T) {
+	eachJS(t, func(t *testing.T, env *natstest.Env) {
+		s := spStream(t, env, jetstream.StreamConfig{Name: "MCFG", Subjects: []string{"mc.>"}, SubjectDeleteMarkerTTL: time.Second, MaxAge: time.Second})
+		cfg := spInfo(t, s).Config
+		if !cfg.AllowMsgTTL || !cfg.AllowRollup || cfg.DenyPurge {
+			t.Errorf("config: allow msg TTL %v, allow rollup %v, deny purge %v; want true, true, false", cfg.AllowMsgTTL, cfg.AllowRollup, cfg.DenyPurge)
+		}
+		spPub(t, env, "mc.a", "old")
+		env.FastForward(time.Second)
+		tsUntil(t, s, "the marker", func(st jetstream.StreamState) bool { return st.LastSeq == 2 && st.Msgs == 1 })
+		want := nats.Header{"Nats-Marker-Reason": {"MaxAge"}, "Nats-TTL": {"1s"}, "Nats-Rollup": {"sub"}}
+		if d := cmp.Diff(want, tsStoredHeader(t, s, 2)); d != "" {
+			t.Errorf("marker headers (-want +got):\n%s", d)
+		}
+	})
+}
