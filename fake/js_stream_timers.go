@@ -1,6 +1,10 @@
 package fake
 
-import "time"
+import (
+	"bytes"
+	"strconv"
+	"time"
+)
 
 func (st *stream) stopTimers() {
 	st.ageTimer.Stop()
@@ -14,8 +18,17 @@ func (st *stream) stopTimers() {
 func (st *stream) expire() {
 	now := st.j.s.clock.Now()
 	if st.cfg.MaxAge > 0 {
-		for len(st.msgs) > 0 && now.Sub(st.msgs[0].ts) >= st.cfg.MaxAge {
-			st.expireMsg(st.msgs[0])
+		var old []*storedMsg
+		for _, m := range st.msgs {
+			if now.Sub(m.ts) < st.cfg.MaxAge {
+				break
+			}
+			if m.ttl >= 0 { // Nats-TTL: never outlives MaxAge, as on nats-server
+				old = append(old, m)
+			}
+		}
+		for _, m := range old {
+			st.expireMsg(m)
 		}
 	}
 	if st.ttls == 0 {
@@ -36,6 +49,9 @@ func (st *stream) expire() {
 // subject and the stream asks for subject delete markers, a marker takes its place, as
 // nats-server's stores do: no marker for a marker (a subject delete marker or a KV purge).
 func (st *stream) expireMsg(m *storedMsg) {
+	if st.get(m.seq) != m {
+		return // gone already, while a marker was stored
+	}
 	marker := st.cfg.SubjectDeleteMarkerTTL > 0 && len(st.bySubj[m.subj]) == 1 && !isDeleteMarker(m.hdr)
 	st.remove(m.seq)
 	if marker {
@@ -65,10 +81,17 @@ func (st *stream) deleteMarker(subj, reason string) {
 func (st *stream) scheduleAge() {
 	st.ageTimer.Stop()
 	st.ageTimer = nil
-	if st.cfg.MaxAge <= 0 || len(st.msgs) == 0 {
+	if st.cfg.MaxAge <= 0 {
 		return
 	}
-	due := st.msgs[0].ts.Add(st.cfg.MaxAge).Sub(st.j.s.clock.Now())
+	i := 0
+	for i < len(st.msgs) && st.msgs[i].ttl < 0 {
+		i++
+	}
+	if i == len(st.msgs) {
+		return
+	}
+	due := st.msgs[i].ts.Add(st.cfg.MaxAge).Sub(st.j.s.clock.Now())
 	st.ageTimer = st.j.s.clock.AfterFunc(max(due, 0), st.onTimer)
 }
 
@@ -103,4 +126,27 @@ func (st *stream) onTimer() {
 	st.expire()
 	st.scheduleAge()
 	st.scheduleTTL()
+}
+
+// markerTTLFloor raises a message TTL below the stream's marker TTL to it, rewriting Nats-TTL
+// in whole seconds, as nats-server does so that no marker is missed. Streams that keep one
+// message per subject are exempt.
+func (st *stream) markerTTLFloor(hdr []byte, ttl time.Duration) ([]byte, time.Duration) {
+	floor := st.cfg.SubjectDeleteMarkerTTL.Truncate(time.Second)
+	if ttl <= 0 || ttl >= floor || st.cfg.MaxMsgsPerSubject == 1 {
+		return hdr, ttl
+	}
+	return appendHeaders(withoutHeader(hdr, "Nats-TTL"), "Nats-TTL", strconv.FormatInt(int64(floor/time.Second), 10)), floor
+}
+
+// withoutHeader is a header block without the lines of key.
+func withoutHeader(hdr []byte, key string) []byte {
+	var out []byte
+	for i, line := range bytes.SplitAfter(hdr, []byte("\r\n")) {
+		if i > 0 && len(line) > len(key) && string(line[:len(key)]) == key && line[len(key)] == ':' {
+			continue
+		}
+		out = append(out, line...)
+	}
+	return out
 }

@@ -504,3 +504,42 @@ func TestJSTruthMarkerStreamConfig(t *testing.T) {
 		}
 	})
 }
+
+// TestJSTruthMaxAgeSparesTTLNever: a message published with Nats-TTL: never outlives the
+// stream's MaxAge on nats-server, while the messages around it age out.
+func TestJSTruthMaxAgeSparesTTLNever(t *testing.T) {
+	eachJS(t, func(t *testing.T, env *natstest.Env) {
+		s := spStream(t, env, jetstream.StreamConfig{Name: "NEVER", Subjects: []string{"nv.>"}, MaxAge: time.Second, AllowMsgTTL: true})
+		spPub(t, env, "nv.a", "goes")
+		m := &nats.Msg{Subject: "nv.b", Data: []byte("stays"), Header: nats.Header{"Nats-TTL": {"never"}}}
+		if _, err := env.JetStream().PublishMsg(waitCtx(t), m); err != nil {
+			t.Fatalf("publish with TTL never: %v", err)
+		}
+		spPub(t, env, "nv.c", "goes too")
+		env.FastForward(time.Second)
+		st := tsUntil(t, s, "MaxAge to pass", func(st jetstream.StreamState) bool { return st.Msgs == 1 })
+		if st.FirstSeq != 2 || st.LastSeq != 3 {
+			t.Errorf("after MaxAge: first %d last %d, want 2 and 3 (the message that never expires)", st.FirstSeq, st.LastSeq)
+		}
+	})
+}
+
+// TestJSTruthMsgTTLRaisedToMarkerTTL: on a stream with markers, nats-server raises a message TTL
+// below the marker TTL to it (so that no marker is missed), rewriting the stored Nats-TTL in
+// whole seconds; the message outlives its own TTL and then makes way for a marker.
+func TestJSTruthMsgTTLRaisedToMarkerTTL(t *testing.T) {
+	eachJS(t, func(t *testing.T, env *natstest.Env) {
+		s := tsMarkerStream(t, env, 0, 2*time.Second)
+		spPub(t, env, "m.a", "short", jetstream.WithMsgTTL(time.Second), jetstream.WithMsgID("id1"))
+		want := nats.Header{"Nats-Msg-Id": {"id1"}, "Nats-TTL": {"2"}}
+		if d := cmp.Diff(want, tsStoredHeader(t, s, 1)); d != "" {
+			t.Errorf("stored headers (-want +got):\n%s", d)
+		}
+		env.FastForward(time.Second)
+		if st := spInfo(t, s).State; st.Msgs != 1 || st.LastSeq != 1 {
+			t.Errorf("after the message's own TTL: %d messages, last %d; want 1 and 1", st.Msgs, st.LastSeq)
+		}
+		env.FastForward(time.Second)
+		tsUntil(t, s, "the marker", func(st jetstream.StreamState) bool { return st.LastSeq == 2 && st.Msgs == 1 })
+	})
+}
