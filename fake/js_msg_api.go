@@ -88,8 +88,15 @@ func (j *jetStream) directGet(reply, name, last string, body, hdr []byte) bool {
 	if reply == "" {
 		return true
 	}
-	// nats-server's processDirectGetRequest and processDirectGetLastBySubjectRequest: a body
-	// that does not decode is malformed; one that asks for nothing is empty.
+	// nats-server's processDirectGetRequest and processDirectGetLastBySubjectRequest: a level
+	// above the server's is refused first; a body that does not decode is malformed; one that
+	// asks for nothing is empty.
+	if v, ok := hdrGet(hdr, "Nats-Required-Api-Level"); ok && v != "" {
+		if n, err := strconv.Atoi(v); err != nil || n > jsAPILevel {
+			j.status(reply, "412 Required Api Level")
+			return true
+		}
+	}
 	var req msgGetRequest
 	if last == "" && len(body) == 0 {
 		j.status(reply, "408 Empty Request")

@@ -543,3 +543,27 @@ func TestJSTruthMsgTTLRaisedToMarkerTTL(t *testing.T) {
 		tsUntil(t, s, "the marker", func(st jetstream.StreamState) bool { return st.LastSeq == 2 && st.Msgs == 1 })
 	})
 }
+
+// TestJSTruthDirectGetRequiredAPILevel: a direct get whose Nats-Required-Api-Level is above the
+// server's (or not a number) gets "412 Required Api Level" from nats-server, before anything
+// else is looked at; a level the server has is served.
+func TestJSTruthDirectGetRequiredAPILevel(t *testing.T) {
+	eachJS(t, func(t *testing.T, env *natstest.Env) {
+		tsDirectStream(t, env)
+		for _, c := range []struct{ subj, level, body, status, desc, data string }{
+			{"$JS.API.DIRECT.GET.DG", "1000", `{"seq":1}`, "412", "Required Api Level", ""},
+			{"$JS.API.DIRECT.GET.DG", "x", "", "412", "Required Api Level", ""},
+			{"$JS.API.DIRECT.GET.DG.y", "1000", "", "412", "Required Api Level", ""},
+			{"$JS.API.DIRECT.GET.DG", "1", `{"seq":1}`, "", "", "one"},
+		} {
+			m := &nats.Msg{Subject: c.subj, Data: []byte(c.body), Header: nats.Header{"Nats-Required-Api-Level": {c.level}}}
+			r, err := env.Conn().RequestMsg(m, patience)
+			if err != nil {
+				t.Fatalf("%s level %s: %v", c.subj, c.level, err)
+			}
+			if s, d := r.Header.Get("Status"), r.Header.Get("Description"); s != c.status || d != c.desc || string(r.Data) != c.data {
+				t.Errorf("%s level %s: %q %q data %q, want %q %q %q", c.subj, c.level, s, d, r.Data, c.status, c.desc, c.data)
+			}
+		}
+	})
+}
