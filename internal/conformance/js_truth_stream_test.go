@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -564,6 +565,147 @@ func TestJSTruthDirectGetRequiredAPILevel(t *testing.T) {
 			if s, d := r.Header.Get("Status"), r.Header.Get("Description"); s != c.status || d != c.desc || string(r.Data) != c.data {
 				t.Errorf("%s level %s: %q %q data %q, want %q %q %q", c.subj, c.level, s, d, r.Data, c.status, c.desc, c.data)
 			}
+		}
+	})
+}
+
+// tsDirectAll sends a raw direct get and sums up each answer, reading until a status message
+// (EOB, 404, 408, ...) or, for a request that is not a batch, the one message.
+func tsDirectAll(t *testing.T, env *natstest.Env, subj, body string, batch bool) []string {
+	t.Helper()
+	nc := env.Conn()
+	inbox := nats.NewInbox()
+	sub := subSync(t, nc, inbox)
+	if err := nc.PublishRequest(subj, inbox, []byte(body)); err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for {
+		m := next(t, sub)
+		h := m.Header
+		out = append(out, fmt.Sprintf("%s %s seq=%s np=%s last=%s upto=%s hdrs=%d data=%s",
+			h.Get("Status"), h.Get("Description"), h.Get("Nats-Sequence"), h.Get("Nats-Num-Pending"),
+			h.Get("Nats-Last-Sequence"), h.Get("Nats-UpTo-Sequence"), len(h), m.Data))
+		if h.Get("Status") != "" || !batch {
+			return out
+		}
+	}
+}
+
+// tsBatchStream is a stream with direct gets on, holding x, y, x, y, x with data 1 to 5.
+func tsBatchStream(t *testing.T, env *natstest.Env) {
+	t.Helper()
+	spStream(t, env, jetstream.StreamConfig{Name: "DB", Subjects: []string{"x", "y"}, AllowDirect: true})
+	for i, subj := range []string{"x", "y", "x", "y", "x"} {
+		spPub(t, env, subj, fmt.Sprint(i+1))
+	}
+}
+
+func tsDirectAllCases(t *testing.T, env *natstest.Env, cases []struct {
+	body  string
+	batch bool
+	want  []string
+}) {
+	t.Helper()
+	for _, c := range cases {
+		if d := cmp.Diff(c.want, tsDirectAll(t, env, "$JS.API.DIRECT.GET.DB", c.body, c.batch)); d != "" {
+			t.Errorf("direct get %s (-want +got):\n%s", c.body, d)
+		}
+	}
+}
+
+// TestJSTruthDirectGetBatch: nats-server honours batch (with seq or next_by_subj), max_bytes,
+// start_time and no_hdr in a direct get: each message carries Nats-Num-Pending and
+// Nats-Last-Sequence, and an EOB status ends the batch.
+func TestJSTruthDirectGetBatch(t *testing.T) {
+	eachJS(t, func(t *testing.T, env *natstest.Env) {
+		tsBatchStream(t, env)
+		tsDirectAllCases(t, env, []struct {
+			body  string
+			batch bool
+			want  []string
+		}{
+			{`{"seq":2,"batch":2}`, true, []string{
+				"  seq=2 np=3 last=0 upto= hdrs=6 data=2",
+				"  seq=3 np=2 last=2 upto= hdrs=6 data=3",
+				"204 EOB seq= np=2 last=3 upto= hdrs=4 data="}},
+			{`{"seq":2,"next_by_subj":"x","batch":5}`, true, []string{
+				"  seq=3 np=1 last=0 upto= hdrs=6 data=3",
+				"  seq=5 np=0 last=3 upto= hdrs=6 data=5",
+				"204 EOB seq= np=0 last=5 upto= hdrs=4 data="}},
+			{`{"seq":1,"batch":3,"max_bytes":3}`, true, []string{
+				"  seq=1 np=4 last=0 upto= hdrs=6 data=1",
+				"  seq=2 np=3 last=1 upto= hdrs=6 data=2",
+				"204 EOB seq= np=3 last=2 upto= hdrs=4 data="}},
+			{`{"seq":1,"batch":2,"no_hdr":true}`, true, []string{
+				"  seq= np= last= upto= hdrs=0 data=1",
+				"  seq= np= last= upto= hdrs=0 data=2",
+				"204 EOB seq= np=5 last=2 upto= hdrs=4 data="}},
+			{`{"seq":9,"batch":2}`, true, []string{"404 Message Not Found seq= np= last= upto= hdrs=2 data="}},
+			{`{"start_time":"2000-01-01T00:00:00Z"}`, false, []string{"  seq=1 np= last= upto= hdrs=4 data=1"}},
+			{`{"start_time":"2000-01-01T00:00:00Z","batch":1,"next_by_subj":"y"}`, true, []string{
+				"  seq=2 np=1 last=0 upto= hdrs=6 data=2",
+				"204 EOB seq= np=1 last=2 upto= hdrs=4 data="}},
+			{`{"start_time":"2100-01-01T00:00:00Z"}`, false, []string{"404 Message Not Found seq= np= last= upto= hdrs=2 data="}},
+		})
+	})
+}
+
+// TestJSTruthDirectGetMultiLast: with multi_last, nats-server sends the last message of each
+// matching subject (up to up_to_seq or up_to_time, from seq on, at most batch), oldest first, and
+// an EOB naming the sequence it looked up to; none matching is "404 No Results".
+func TestJSTruthDirectGetMultiLast(t *testing.T) {
+	eachJS(t, func(t *testing.T, env *natstest.Env) {
+		tsBatchStream(t, env)
+		tsDirectAllCases(t, env, []struct {
+			body  string
+			batch bool
+			want  []string
+		}{
+			{`{"multi_last":["x","y"]}`, true, []string{
+				"  seq=4 np=1 last=0 upto= hdrs=6 data=4",
+				"  seq=5 np=0 last=4 upto= hdrs=6 data=5",
+				"204 EOB seq= np=0 last=5 upto=5 hdrs=5 data="}},
+			{`{"multi_last":[">"],"up_to_seq":3}`, true, []string{
+				"  seq=2 np=1 last=0 upto= hdrs=6 data=2",
+				"  seq=3 np=0 last=2 upto= hdrs=6 data=3",
+				"204 EOB seq= np=0 last=3 upto=3 hdrs=5 data="}},
+			{`{"multi_last":["x","y"],"batch":1}`, true, []string{
+				"  seq=4 np=1 last=0 upto= hdrs=6 data=4",
+				"204 EOB seq= np=1 last=4 upto=5 hdrs=5 data="}},
+			{`{"multi_last":[">"],"seq":5}`, true, []string{
+				"  seq=5 np=0 last=0 upto= hdrs=6 data=5",
+				"204 EOB seq= np=0 last=5 upto=5 hdrs=5 data="}},
+			{`{"multi_last":[">"],"up_to_time":"2100-01-01T00:00:00Z"}`, true, []string{
+				"  seq=4 np=1 last=0 upto= hdrs=6 data=4",
+				"  seq=5 np=0 last=4 upto= hdrs=6 data=5",
+				"204 EOB seq= np=0 last=5 upto=5 hdrs=5 data="}},
+			{`{"multi_last":[">"],"up_to_time":"2000-01-01T00:00:00Z"}`, true, []string{"404 No Results seq= np= last= upto= hdrs=2 data="}},
+			{`{"multi_last":["z"]}`, true, []string{"404 No Results seq= np= last= upto= hdrs=2 data="}},
+		})
+	})
+}
+
+// TestJSTruthDirectGetConflicts: nats-server refuses with "408 Bad Request" the direct gets
+// whose fields cannot go together.
+func TestJSTruthDirectGetConflicts(t *testing.T) {
+	eachJS(t, func(t *testing.T, env *natstest.Env) {
+		tsBatchStream(t, env)
+		bad := "408 Bad Request seq= np= last= upto= hdrs=2 data="
+		for _, body := range []string{
+			`{"last_by_subj":"x","batch":2}`,
+			`{"seq":1,"start_time":"2000-01-01T00:00:00Z"}`,
+			`{"last_by_subj":"x","start_time":"2000-01-01T00:00:00Z"}`,
+			`{"next_by_subj":"x","multi_last":["x"]}`,
+			`{"last_by_subj":"x","multi_last":["x"]}`,
+			`{"multi_last":["x"],"up_to_seq":1,"up_to_time":"2000-01-01T00:00:00Z"}`,
+		} {
+			if d := cmp.Diff([]string{bad}, tsDirectAll(t, env, "$JS.API.DIRECT.GET.DB", body, true)); d != "" {
+				t.Errorf("direct get %s (-want +got):\n%s", body, d)
+			}
+		}
+		if d := cmp.Diff([]string{bad}, tsDirectAll(t, env, "$JS.API.DIRECT.GET.DB.x", `{"batch":2}`, true)); d != "" {
+			t.Errorf("direct get of the last on x with a batch (-want +got):\n%s", d)
 		}
 	})
 }
