@@ -120,7 +120,7 @@ var apiEndpoints = []apiEndpoint{
 	}},
 	{"STREAM.MSG.DELETE.*", func(j *jetStream, r *apiRequest) bool { j.msgDelete(r.reply, r.arg(3), r.body); return true }},
 	{"DIRECT.GET.*", func(j *jetStream, r *apiRequest) bool {
-		return j.refuseDirectGet(r) || j.directGet(r.reply, r.arg(2), "", r.body, r.hdr)
+		return j.directGet(r.reply, r.arg(2), "", r.body, r.hdr)
 	}},
 	{"DIRECT.GET.*.>", func(j *jetStream, r *apiRequest) bool {
 		return j.directGet(r.reply, r.arg(2), r.rest(3), r.body, r.hdr)

@@ -498,8 +498,8 @@ var requestTypes = []requestFields{{
 }, {
 	what:   "direct get request",
 	server: []string{"JSApiMsgGetRequest"}, client: []string{"apiMsgGetRequest"},
-	honoured: []string{"seq", "last_by_subj", "next_by_subj"},
-	refused:  []string{"batch", "max_bytes", "start_time", "multi_last", "up_to_seq", "up_to_time", "no_hdr"},
+	honoured: []string{"seq", "last_by_subj", "next_by_subj", "batch", "max_bytes", "start_time", "multi_last",
+		"up_to_seq", "up_to_time", "no_hdr"},
 }, {
 	what:   "purge request",
 	server: []string{"JSApiStreamPurgeRequest"}, client: []string{"StreamPurgeRequest"},
@@ -611,11 +611,6 @@ func TestRefusedRequestFields(t *testing.T) {
 				code, desc := requestStatus(t, nc, "$JS.API.CONSUMER.MSG.NEXT.S.C", `{"no_wait":true,"`+f+`":`+v+`}`)
 				if code != "400" || !strings.HasPrefix(desc, "Bad Request - Not a ") {
 					t.Errorf("pull request %s: %s %q, want the server's 400 bad request", f, code, desc)
-				}
-			case "direct get request":
-				code, desc := requestStatus(t, nc, "$JS.API.DIRECT.GET.S", `{"seq":1,"`+f+`":`+v+`}`)
-				if code != "501" || !strings.Contains(desc, f) {
-					t.Errorf("direct get %s: %s %q, want 501 naming the field", f, code, desc)
 				}
 			case "message get request":
 				e := requestAPIError(t, nc, "$JS.API.STREAM.MSG.GET.S", `{"seq":1,"`+f+`":`+v+`}`)

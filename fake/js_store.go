@@ -171,6 +171,7 @@ func (st *stream) store(subj string, hdr, data []byte) (uint64, bool, *apiError)
 			}
 			ttl = d
 		}
+		hdr, ttl = st.markerTTLFloor(hdr, ttl)
 	}
 	m := &storedMsg{subj: subj, seq: st.last + 1, ts: now, ttl: ttl}
 	if len(hdr) > 0 {

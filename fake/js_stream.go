@@ -123,6 +123,9 @@ func (st *stream) state(deleted bool, filter string) jetstream.StreamState {
 			}
 			next = m.seq + 1
 		}
+		for ; next <= st.last; next++ { // deleted at the tail: the last sequence stays
+			s.Deleted = append(s.Deleted, next)
+		}
 	}
 	if filter != "" {
 		s.Subjects = make(map[string]uint64)

@@ -109,7 +109,7 @@ func (j *jetStream) streamUpdate(reply, name string, body []byte) {
 	subjectsChanged := !slices.Equal(cfg.Subjects, st.cfg.Subjects)
 	st.cfg = cfg
 	if subjectsChanged {
-		st.subscribe()
+		st.resubscribe()
 	}
 	st.enforceLimits()
 	st.scheduleAge()
@@ -288,4 +288,40 @@ func (j *jetStream) streamRequest(reply, typ, name string, body []byte, req any)
 		j.replyErr(reply, typ, errStreamNotFound)
 	}
 	return st, ok
+}
+
+// resubscribe moves the stream's internal subscriptions to its subjects in one step, as
+// nats-server does: those it keeps stay, and the new ones are in place before the old ones go,
+// so that no publish on a subject the stream keeps finds nobody.
+func (st *stream) resubscribe() {
+	want := make(map[string]bool, len(st.cfg.Subjects))
+	for _, subj := range st.cfg.Subjects {
+		want[subj] = true
+	}
+	kept := make(map[string]bool, len(st.subs))
+	var subs, gone []*subscription
+	for _, sub := range st.subs {
+		if want[sub.subject] && !kept[sub.subject] {
+			kept[sub.subject] = true
+			subs = append(subs, sub)
+		} else {
+			gone = append(gone, sub)
+		}
+	}
+	s := st.j.s
+	s.mu.Lock()
+	for _, subj := range st.cfg.Subjects {
+		if !kept[subj] {
+			sub := &subscription{subject: subj, internal: st.handlePublish}
+			s.subs.insert(sub)
+			subs = append(subs, sub)
+		}
+	}
+	for _, sub := range gone {
+		if !sub.gone.Swap(true) {
+			s.subs.remove(sub)
+		}
+	}
+	s.mu.Unlock()
+	st.subs = subs
 }

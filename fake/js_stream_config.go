@@ -86,12 +86,12 @@ func normaliseStreamConfig(cfg *jetstream.StreamConfig) *apiError {
 		}
 	}
 	if cfg.SubjectDeleteMarkerTTL > 0 {
-		if !cfg.AllowMsgTTL {
-			return errInvalidConfig("subject marker requires message TTLs to be enabled")
-		}
 		if cfg.SubjectDeleteMarkerTTL < time.Second {
 			return errInvalidConfig("subject delete marker TTL must be at least 1 second")
 		}
+		// nats-server (not pedantic) turns on what markers need: TTLs, and rollups for the
+		// Nats-Rollup: sub each marker carries
+		cfg.AllowMsgTTL, cfg.AllowRollup, cfg.DenyPurge = true, true, false
 	}
 	if e := unsupportedStreamField(cfg); e != nil {
 		return e

@@ -1,6 +1,11 @@
 package fake
 
-import "slices"
+import (
+	"bytes"
+	"slices"
+	"strconv"
+	"time"
+)
 
 func (st *stream) stopTimers() {
 	st.ageTimer.Stop()
@@ -14,9 +19,18 @@ func (st *stream) stopTimers() {
 func (st *stream) expire() {
 	now := st.j.s.clock.Now()
 	if st.cfg.MaxAge > 0 {
-		for m := st.firstMsg(); m != nil && now.Sub(m.ts) >= st.cfg.MaxAge; m = st.firstMsg() {
-			st.remove(m.seq)
-			st.deleteMarker(m, "MaxAge")
+		// The oldest first; Nats-TTL: never outlives MaxAge, as on nats-server.
+		var old []*storedMsg
+		for _, m := range st.msgs.from(st.first) {
+			if now.Sub(m.ts) < st.cfg.MaxAge {
+				break
+			}
+			if m.ttl >= 0 {
+				old = append(old, m)
+			}
+		}
+		for _, m := range old {
+			st.expireMsg(m)
 		}
 	}
 	if st.ttls == 0 {
@@ -31,27 +45,57 @@ func (st *stream) expire() {
 	}
 	slices.SortFunc(expired, func(a, b *storedMsg) int { return cmpUint(a.seq, b.seq) })
 	for _, m := range expired {
-		st.remove(m.seq)
-		st.deleteMarker(m, "MaxAge")
+		st.expireMsg(m)
 	}
 }
 
-// deleteMarker leaves a marker when the last message on a subject ages out, if the stream asks
-// for subject delete markers.
-func (st *stream) deleteMarker(m *storedMsg, reason string) {
-	if st.cfg.SubjectDeleteMarkerTTL <= 0 || st.subjectCount(m.subj) > 0 {
-		return
+// expireMsg removes a message that aged out or passed its TTL. If it was the last on its
+// subject and the stream asks for subject delete markers, a marker takes its place, as
+// nats-server's stores do: no marker for a marker (a subject delete marker or a KV purge).
+func (st *stream) expireMsg(m *storedMsg) {
+	if st.get(m.seq) != m {
+		return // gone already, while a marker was stored
 	}
-	hdr := appendHeaders(nil, "Nats-Marker-Reason", reason, "Nats-TTL", st.cfg.SubjectDeleteMarkerTTL.String())
-	st.store(m.subj, hdr, nil)
+	marker := st.cfg.SubjectDeleteMarkerTTL > 0 && st.subjectCount(m.subj) == 1 && !isDeleteMarker(m.hdr)
+	st.remove(m.seq)
+	if marker {
+		st.deleteMarker(m.subj, "MaxAge")
+	}
+}
+
+// isDeleteMarker reports whether a stored header marks a subject's deletion (nats-server's
+// isSubjectDeleteMarker).
+func isDeleteMarker(hdr []byte) bool {
+	if v, ok := hdrGet(hdr, "Nats-Marker-Reason"); ok && v != "" {
+		return true
+	}
+	v, _ := hdrGet(hdr, "KV-Operation")
+	return v == "PURGE"
+}
+
+// deleteMarker stores the marker nats-server leaves when the last message on a subject goes:
+// the reason, the stream's marker TTL in whole seconds, and a subject rollup.
+func (st *stream) deleteMarker(subj, reason string) {
+	ttl := st.cfg.SubjectDeleteMarkerTTL.Truncate(time.Second).String()
+	hdr := appendHeaders(nil, "Nats-Marker-Reason", reason, "Nats-TTL", ttl, "Nats-Rollup", "sub")
+	st.store(subj, hdr, nil)
 }
 
 // scheduleAge sets the timer for the next message to age out.
 func (st *stream) scheduleAge() {
 	st.ageTimer.Stop()
 	st.ageTimer = nil
-	first := st.firstMsg()
-	if st.cfg.MaxAge <= 0 || first == nil {
+	if st.cfg.MaxAge <= 0 {
+		return
+	}
+	var first *storedMsg
+	for _, m := range st.msgs.from(st.first) {
+		if m.ttl >= 0 {
+			first = m
+			break
+		}
+	}
+	if first == nil {
 		return
 	}
 	due := first.ts.Add(st.cfg.MaxAge).Sub(st.j.s.clock.Now())
@@ -89,4 +133,27 @@ func (st *stream) onTimer() {
 	st.expire()
 	st.scheduleAge()
 	st.scheduleTTL()
+}
+
+// markerTTLFloor raises a message TTL below the stream's marker TTL to it, rewriting Nats-TTL
+// in whole seconds, as nats-server does so that no marker is missed. Streams that keep one
+// message per subject are exempt.
+func (st *stream) markerTTLFloor(hdr []byte, ttl time.Duration) ([]byte, time.Duration) {
+	floor := st.cfg.SubjectDeleteMarkerTTL.Truncate(time.Second)
+	if ttl <= 0 || ttl >= floor || st.cfg.MaxMsgsPerSubject == 1 {
+		return hdr, ttl
+	}
+	return appendHeaders(withoutHeader(hdr, "Nats-TTL"), "Nats-TTL", strconv.FormatInt(int64(floor/time.Second), 10)), floor
+}
+
+// withoutHeader is a header block without the lines of key.
+func withoutHeader(hdr []byte, key string) []byte {
+	var out []byte
+	for i, line := range bytes.SplitAfter(hdr, []byte("\r\n")) {
+		if i > 0 && len(line) > len(key) && string(line[:len(key)]) == key && line[len(key)] == ':' {
+			continue
+		}
+		out = append(out, line...)
+	}
+	return out
 }

@@ -252,26 +252,6 @@ func (j *jetStream) refuseMsgGet(r *apiRequest) bool {
 	return true
 }
 
-// refuseDirectGet answers a DIRECT.GET request with a field the fake does not honour with a
-// status naming it. It reports whether it answered; requests the fake serves, or that get no
-// answer at all, are left to directGet.
-func (j *jetStream) refuseDirectGet(r *apiRequest) bool {
-	st, ok := j.streams[r.arg(2)]
-	if !ok || !st.cfg.AllowDirect || r.reply == "" || len(r.tok) > 3 || len(r.body) == 0 {
-		return false
-	}
-	var x msgGetExtras
-	if json.Unmarshal(r.body, &x) != nil {
-		return false
-	}
-	f := x.unsupported()
-	if f == "" {
-		return false
-	}
-	j.status(r.reply, "501 "+errFieldNotSupported("direct get request", f, "").Description)
-	return true
-}
-
 // The endpoints below are every $JS.API subject nats-server serves beyond the fake's own.
 
 // clusterOnly answers an endpoint only a cluster serves, as a single nats-server does.

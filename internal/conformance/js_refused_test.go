@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/natskit/natskit/natstest"
@@ -302,33 +301,6 @@ func TestJSRefusedPullPriorityFields(t *testing.T) {
 		m, err := env.Conn().Request("$JS.API.CONSUMER.MSG.NEXT.R.C", []byte(`{"batch":1,"no_wait":true,"group":"g","priority":3}`), patience)
 		if err != nil || string(m.Data) != "x" {
 			t.Errorf("group and priority on a plain consumer: %v %v, want the message", m, err)
-		}
-	})
-}
-
-// Direct get's batch and multi-subject fields: nats-server answers a batch; the fake refuses
-// with a status naming the field.
-func TestJSRefusedDirectGetBatch(t *testing.T) {
-	eachJS(t, func(t *testing.T, env *natstest.Env) {
-		spStream(t, env, jetstream.StreamConfig{Name: "D", Subjects: []string{"d.>"}, AllowDirect: true})
-		spPub(t, env, "d.a", "1")
-		spPub(t, env, "d.b", "2")
-		for _, req := range []struct{ body, field string }{{`{"seq":1,"batch":2}`, "batch"}, {`{"multi_last":["d.>"]}`, "multi_last"}} {
-			body := req.body
-			sub := subSync(t, env.Conn(), nats.NewInbox())
-			if err := env.Conn().PublishRequest("$JS.API.DIRECT.GET.D", sub.Subject, []byte(body)); err != nil {
-				t.Fatal(err)
-			}
-			m := next(t, sub)
-			if covFake(env) {
-				if m.Header.Get("Status") != "501" || !strings.Contains(m.Header.Get("Description"), req.field) {
-					t.Errorf("%s: %s %q, want 501 naming the field", body, m.Header.Get("Status"), m.Header.Get("Description"))
-				}
-				continue
-			}
-			if string(m.Data) != "1" || m.Header.Get("Nats-Num-Pending") == "" {
-				t.Errorf("%s: first of the batch %q %v, want 1 with Nats-Num-Pending", body, m.Data, m.Header)
-			}
 		}
 	})
 }
