@@ -31,6 +31,14 @@ var jsFuzzSubjects = []struct {
 	{"$JS.API.CONSUMER.INFO.S.C", false},
 	{"$JS.API.DIRECT.GET.S", false},
 	{"$JS.API.CONSUMER.MSG.NEXT.S.C", false},
+	{"$JS.API.CONSUMER.PAUSE.S.C", false},
+	{"$JS.API.CONSUMER.UNPIN.S.C", false},
+	{"$JS.API.CONSUMER.RESET.S.C", false},
+	{"$JS.API.STREAM.SNAPSHOT.S", false},
+	{"$JS.API.STREAM.RESTORE.S2", false},
+	{"$JS.API.STREAM.LEADER.STEPDOWN.S", false},
+	{"$JS.API.DIRECT.GET.S.s.a", false},
+	{"$JS.API.CONSUMER.DURABLE.CREATE.S.c4", true},
 	{"$JS.ACK.S.C.1.1.1.0.0", false},
 	{"s.fuzz", false},
 }
@@ -57,6 +65,14 @@ func FuzzJetStreamAPI(f *testing.F) {
 	f.Add(uint8(8), []byte(`{"stream_name":"S","config":{"deliver_subject":"d.>","idle_heartbeat":1}}`))
 	f.Add(uint8(14), []byte(`{"batch":-1,"expires":1,"idle_heartbeat":5,"max_bytes":1}`))
 	f.Add(uint8(14), []byte(`7`))
+	f.Add(uint8(13), []byte(`{"seq":1,"batch":3,"max_bytes":10}`))
+	f.Add(uint8(13), []byte(`{"multi_last":["s.>"],"up_to_seq":5,"batch":2}`))
+	f.Add(uint8(13), []byte(`{"start_time":"2000-01-01T00:00:00Z","no_hdr":true}`))
+	f.Add(uint8(15), []byte(`{"pause_until":"2100-01-01T00:00:00Z"}`))
+	f.Add(uint8(16), []byte(`{"group":"g"}`))
+	f.Add(uint8(17), []byte(`{"seq":1}`))
+	f.Add(uint8(18), []byte(`{"deliver_subject":"snap"}`))
+	f.Add(uint8(19), []byte(`{"config":{"name":"S2"},"state":{}}`))
 	f.Fuzz(func(t *testing.T, which uint8, body []byte) {
 		if len(body) > 1<<14 {
 			return
@@ -67,7 +83,7 @@ func FuzzJetStreamAPI(f *testing.F) {
 			t.Fatal(err)
 		}
 		defer s.Close()
-		if err := s.CreateStream(jetstream.StreamConfig{Name: "S", Subjects: []string{"s.>"}}); err != nil {
+		if err := s.CreateStream(jetstream.StreamConfig{Name: "S", Subjects: []string{"s.>"}, AllowDirect: true}); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := s.StoreMsg(&nats.Msg{Subject: "s.a", Data: []byte("one")}); err != nil {
