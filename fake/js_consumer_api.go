@@ -11,7 +11,9 @@ import (
 type createConsumerRequest struct {
 	Stream string                    `json:"stream_name"`
 	Config *jetstream.ConsumerConfig `json:"config"`
-	Action string                    `json:"action"`
+	Action consumerAction            `json:"action"`
+	// Pedantic asks the server to refuse a configuration it would otherwise adjust.
+	Pedantic bool `json:"pedantic,omitempty"`
 }
 
 type consumerInfoResp struct {
@@ -23,20 +25,20 @@ func (j *jetStream) consumerCreate(reply, streamName, name, filter string, body 
 	const typ = "consumer_create_response"
 	var req createConsumerRequest
 	if err := decodeRequest(body, &req); err != nil {
-		j.replyErr(reply, typ, errInvalidJSON(err))
+		j.replyErr(reply, typ, jsInvalidJSONErr.err(err))
 		return
 	}
 	st, ok := j.streams[streamName]
 	if !ok {
-		j.replyErr(reply, typ, errStreamNotFound)
+		j.replyErr(reply, typ, jsStreamNotFoundErr.err())
 		return
 	}
 	if req.Config == nil {
-		j.replyErr(reply, typ, errConsumerCfgMissing)
+		j.replyErr(reply, typ, jsConsumerConfigRequiredErr.err())
 		return
 	}
 	if req.Stream != "" && req.Stream != streamName {
-		j.replyErr(reply, typ, errStreamMismatch)
+		j.replyErr(reply, typ, jsStreamMismatchErr.err())
 		return
 	}
 	cfg := *req.Config
@@ -48,12 +50,12 @@ func (j *jetStream) consumerCreate(reply, streamName, name, filter string, body 
 			cfg.Name = cfg.Durable
 		}
 		if cfg.Durable != "" && cfg.Durable != name || cfg.Name != name {
-			j.replyErr(reply, typ, jsErr(400, 10132+0, "consumer name in subject does not match durable name in request"))
+			j.replyErr(reply, typ, jsConsumerDurableNameNotMatchSubjectErr.err())
 			return
 		}
 	}
 	if cfg.Durable != "" && cfg.Name != "" && cfg.Durable != cfg.Name {
-		j.replyErr(reply, typ, errDurableNameMismatch)
+		j.replyErr(reply, typ, jsConsumerCreateDurableAndNameMismatch.err())
 		return
 	}
 	if cfg.Name == "" {
@@ -61,11 +63,11 @@ func (j *jetStream) consumerCreate(reply, streamName, name, filter string, body 
 	}
 	if filterInSubject {
 		if len(cfg.FilterSubjects) > 0 {
-			j.replyErr(reply, typ, errMultipleFiltersAPI)
+			j.replyErr(reply, typ, jsConsumerMultipleFiltersNotAllowed.err())
 			return
 		}
 		if cfg.FilterSubject != filter {
-			j.replyErr(reply, typ, jsErr(400, 10134+0, "consumer filter subject in subject does not match filter subject in request"))
+			j.replyErr(reply, typ, jsConsumerCreateFilterSubjectMismatchErr.err())
 			return
 		}
 	}
@@ -78,7 +80,7 @@ func (j *jetStream) consumerCreate(reply, streamName, name, filter string, body 
 	}
 	if c, ok := st.consumers[cfg.Name]; ok {
 		if req.Action == "create" && !sameConsumerConfig(c.cfg, cfg) {
-			j.replyErr(reply, typ, errConsumerExists)
+			j.replyErr(reply, typ, jsConsumerAlreadyExists.err())
 			return
 		}
 		if e := c.update(cfg); e != nil {
@@ -89,11 +91,11 @@ func (j *jetStream) consumerCreate(reply, streamName, name, filter string, body 
 		return
 	}
 	if req.Action == "update" {
-		j.replyErr(reply, typ, errConsumerNotExist)
+		j.replyErr(reply, typ, jsConsumerDoesNotExist.err())
 		return
 	}
 	if st.cfg.MaxConsumers > 0 && len(st.consumers) >= st.cfg.MaxConsumers {
-		j.replyErr(reply, typ, jsErr(400, 10026, "maximum consumers limit reached"))
+		j.replyErr(reply, typ, jsMaximumConsumersLimitErr.err())
 		return
 	}
 	if e := st.checkWorkQueue(&cfg); e != nil {
@@ -155,8 +157,15 @@ func (j *jetStream) consumerNames(reply, streamName string, body []byte, list bo
 	if list {
 		typ, limit = "consumer_list_response", 256
 	}
-	var req pagedRequest
-	st, ok := j.streamRequest(reply, typ, streamName, body, &req)
+	var req consumersRequest
+	if objectOrArray(body) {
+		if err := decodeRequest(body, &req); err != nil {
+			j.replyErr(reply, typ, jsInvalidJSONErr.err(err))
+			return
+		}
+	}
+	req.Offset = max(req.Offset, 0)
+	st, ok := j.streamRequest(reply, typ, streamName, nil, nil)
 	if !ok {
 		return
 	}
@@ -202,7 +211,7 @@ func (j *jetStream) consumerRequest(reply, typ, streamName, name string) (*consu
 	}
 	c, ok := st.consumers[name]
 	if !ok {
-		j.replyErr(reply, typ, errConsumerNotFound)
+		j.replyErr(reply, typ, jsConsumerNotFoundErr.err())
 	}
 	return c, ok
 }

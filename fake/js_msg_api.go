@@ -1,6 +1,8 @@
 package fake
 
 import (
+	"encoding/json"
+	"sort"
 	"strconv"
 	"time"
 
@@ -8,9 +10,17 @@ import (
 )
 
 type msgGetRequest struct {
-	Seq     uint64 `json:"seq,omitempty"`
-	LastFor string `json:"last_by_subj,omitempty"`
-	NextFor string `json:"next_by_subj,omitempty"`
+	Seq       uint64     `json:"seq,omitempty"`
+	LastFor   string     `json:"last_by_subj,omitempty"`
+	NextFor   string     `json:"next_by_subj,omitempty"`
+	Batch     int        `json:"batch,omitempty"`
+	MaxBytes  int        `json:"max_bytes,omitempty"`
+	StartTime *time.Time `json:"start_time,omitempty"`
+	NoHeaders bool       `json:"no_hdr,omitempty"`
+	// nats-server reads these for batched direct gets only; STREAM.MSG.GET ignores them.
+	MultiLastFor []string   `json:"multi_last,omitempty"`
+	UpToSeq      uint64     `json:"up_to_seq,omitempty"`
+	UpToTime     *time.Time `json:"up_to_time,omitempty"`
 }
 
 type storedMsgJSON struct {
@@ -21,26 +31,59 @@ type storedMsgJSON struct {
 	Time     time.Time `json:"time"`
 }
 
+// msgGet answers STREAM.MSG.GET, checking the request in nats-server's order: the body, then
+// the stream.
 func (j *jetStream) msgGet(reply, name string, body []byte) {
 	const typ = "stream_msg_get_response"
-	var req msgGetRequest
-	st, ok := j.streamRequest(reply, typ, name, body, &req)
-	if !ok {
+	if emptyRequest(body) {
+		j.replyErr(reply, typ, jsBadRequestErr.err())
 		return
 	}
-	if (req.Seq > 0 && req.LastFor != "") || (req.Seq == 0 && req.LastFor == "" && req.NextFor == "") || (req.LastFor != "" && req.NextFor != "") {
-		j.replyErr(reply, typ, errBadRequest)
+	var req msgGetRequest
+	if err := decodeRequest(body, &req); err != nil {
+		j.replyErr(reply, typ, jsInvalidJSONErr.err(err))
 		return
+	}
+	if req.Batch > 0 || req.MaxBytes > 0 || // batched gets are for DIRECT.GET only
+		(req.Seq > 0 && req.LastFor != "") ||
+		(req.Seq == 0 && req.LastFor == "" && req.NextFor == "" && req.StartTime == nil) ||
+		(req.Seq > 0 && req.StartTime != nil) ||
+		(req.StartTime != nil && req.LastFor != "") ||
+		(req.LastFor != "" && req.NextFor != "") {
+		j.replyErr(reply, typ, jsBadRequestErr.err())
+		return
+	}
+	st, ok := j.streams[name]
+	if !ok {
+		j.replyErr(reply, typ, jsStreamNotFoundErr.err())
+		return
+	}
+	if req.StartTime != nil {
+		req.Seq = st.seqFromTime(*req.StartTime)
 	}
 	m := st.find(req)
 	if m == nil {
-		j.replyErr(reply, typ, errNoMessageFound)
+		j.replyErr(reply, typ, jsNoMessageFoundErr.err())
 		return
+	}
+	sm := storedMsgJSON{Subject: m.subj, Sequence: m.seq, Header: m.hdr, Data: m.data, Time: m.ts}
+	if req.NoHeaders {
+		sm.Header = nil
 	}
 	j.reply(reply, struct {
 		apiHead
 		Message storedMsgJSON `json:"message"`
-	}{apiHead{Type: typePrefix + typ}, storedMsgJSON{Subject: m.subj, Sequence: m.seq, Header: m.hdr, Data: m.data, Time: m.ts}})
+	}{apiHead{Type: typePrefix + typ}, sm})
+}
+
+// seqFromTime is the sequence of the first message stored at or after t, or the next sequence
+// when there is none (nats-server's GetSeqFromTime).
+func (st *stream) seqFromTime(t time.Time) uint64 {
+	i := sort.Search(len(st.msgs), func(i int) bool { return !st.msgs[i].ts.Before(t) })
+	if i == len(st.msgs) {
+		return st.last + 1
+	}
+	return st.msgs[i].seq
 }
 
 type msgDeleteRequest struct {
@@ -48,21 +91,35 @@ type msgDeleteRequest struct {
 	NoErase bool   `json:"no_erase,omitempty"`
 }
 
+// msgDelete answers STREAM.MSG.DELETE, checking the request in nats-server's order.
 func (j *jetStream) msgDelete(reply, name string, body []byte) {
 	const typ = "stream_msg_delete_response"
-	var req msgDeleteRequest
-	st, ok := j.streamRequest(reply, typ, name, body, &req)
-	if !ok {
+	if emptyRequest(body) {
+		j.replyErr(reply, typ, jsBadRequestErr.err())
 		return
 	}
-	if st.cfg.Sealed || st.cfg.DenyDelete {
-		j.replyErr(reply, typ, jsErr(500, 10057, "message delete not permitted"))
+	var req msgDeleteRequest
+	if err := decodeRequest(body, &req); err != nil {
+		j.replyErr(reply, typ, jsInvalidJSONErr.err(err))
+		return
+	}
+	st, ok := j.streams[name]
+	if !ok {
+		j.replyErr(reply, typ, jsStreamNotFoundErr.err())
+		return
+	}
+	if st.cfg.Sealed {
+		j.replyErr(reply, typ, jsStreamSealedErr.err())
+		return
+	}
+	if st.cfg.DenyDelete {
+		j.replyErr(reply, typ, jsStreamMsgDeleteFailedF.err("message delete not permitted"))
 		return
 	}
 	if st.get(req.Seq) == nil {
-		e := jsErr(400, 10043, "sequence "+strconv.FormatUint(req.Seq, 10)+" not found")
+		e := jsSequenceNotFoundErrF.err(req.Seq)
 		if req.Seq > st.last && st.cfg.Storage == jetstream.FileStorage {
-			e = jsErr(500, 10057, "stream store EOF")
+			e = jsStreamMsgDeleteFailedF.err("stream store EOF")
 		}
 		j.replyErr(reply, typ, e)
 		return
@@ -99,8 +156,8 @@ func (j *jetStream) directGet(reply, name, last string, body, hdr []byte) bool {
 			j.status(reply, "408 Empty Request")
 			return true
 		}
-		if err := decodeRequest(body, &req); err != nil {
-			j.status(reply, "408 Bad Request")
+		if err := json.Unmarshal(body, &req); err != nil { // not strict, as nats-server's
+			j.status(reply, "408 Malformed Request")
 			return true
 		}
 		if (req.Seq > 0 && req.LastFor != "") || (req.Seq == 0 && req.LastFor == "" && req.NextFor == "") || (req.LastFor != "" && req.NextFor != "") {

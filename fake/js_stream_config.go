@@ -14,7 +14,7 @@ const defaultDuplicates = 2 * time.Minute
 // normalise fills in defaults as nats-server does and checks what it checks.
 func normaliseStreamConfig(cfg *jetstream.StreamConfig) *apiError {
 	if cfg.Name == "" || strings.ContainsAny(cfg.Name, ".*> \t\r\n/\\") {
-		return errInvalidConfig("stream name is required and can not contain '.', '*', '>'")
+		return jsStreamInvalidConfigF.err("stream name is required and can not contain '.', '*', '>'")
 	}
 	if cfg.MaxMsgs == 0 {
 		cfg.MaxMsgs = -1
@@ -35,13 +35,13 @@ func normaliseStreamConfig(cfg *jetstream.StreamConfig) *apiError {
 		cfg.Replicas = 1
 	}
 	if cfg.Replicas > 1 {
-		return jsErr(500, 10074, "replicas > 1 not supported in non-clustered mode")
+		return jsStreamReplicasNotSupportedErr.err()
 	}
 	if cfg.MaxAge < 0 {
-		return errInvalidConfig("max age needs to be >= 0")
+		return jsStreamInvalidConfigF.err("max age can not be negative")
 	}
 	if cfg.Duplicates < 0 {
-		return errInvalidConfig("duplicates window can not be negative")
+		return jsStreamInvalidConfigF.err("duplicates window can not be negative")
 	}
 	if cfg.Duplicates == 0 && cfg.Mirror == nil {
 		if cfg.MaxAge != 0 && cfg.MaxAge < defaultDuplicates {
@@ -51,42 +51,42 @@ func normaliseStreamConfig(cfg *jetstream.StreamConfig) *apiError {
 		}
 	}
 	if cfg.MaxAge != 0 && cfg.Duplicates > cfg.MaxAge {
-		return errInvalidConfig("duplicates window can not be larger then max age")
+		return jsStreamInvalidConfigF.err("duplicates window can not be larger then max age")
 	}
 	if cfg.DiscardNewPerSubject && (cfg.Discard != jetstream.DiscardNew || cfg.MaxMsgsPerSubject <= 0) {
-		return errInvalidConfig("discard new per subject requires discard new policy to be set")
+		return jsStreamInvalidConfigF.err("discard new per subject requires discard new policy to be set")
 	}
 	if cfg.Mirror != nil || len(cfg.Sources) > 0 {
-		return errInvalidConfig("mirrors and sources are not supported by the fake")
+		return jsStreamInvalidConfigF.err("mirrors and sources are not supported by the fake")
 	}
 	if len(cfg.Subjects) == 0 {
 		cfg.Subjects = []string{cfg.Name}
 	}
 	for _, s := range cfg.Subjects {
 		if !subject.ValidPattern(s) {
-			return errInvalidConfig("invalid subject")
+			return jsStreamInvalidConfigF.err("invalid subject")
 		}
 		if s == ">" && !cfg.NoAck {
-			return errInvalidConfig("capturing all subjects requires no-ack to be true")
+			return jsStreamInvalidConfigF.err("capturing all subjects requires no-ack to be true")
 		}
 	}
 	for i, a := range cfg.Subjects {
 		for _, b := range cfg.Subjects[i+1:] {
 			if subjectsCollide(a, b) {
-				return errInvalidConfig("duplicate subjects detected")
+				return jsStreamInvalidConfigF.err("duplicate subjects detected")
 			}
 		}
 	}
 	if cfg.SubjectDeleteMarkerTTL > 0 {
 		if !cfg.AllowMsgTTL {
-			return errInvalidConfig("subject marker requires message TTLs to be enabled")
+			return jsStreamInvalidConfigF.err("subject marker requires message TTLs to be enabled")
 		}
 		if cfg.SubjectDeleteMarkerTTL < time.Second {
-			return errInvalidConfig("subject delete marker TTL must be at least 1 second")
+			return jsStreamInvalidConfigF.err("subject delete marker TTL must be at least 1 second")
 		}
 	}
 	if cfg.AllowMsgCounter || cfg.AllowAtomicPublish || cfg.AllowMsgSchedules || cfg.AllowBatchPublish {
-		return errInvalidConfig("counters, atomic and batched publishing and schedules are not supported by the fake")
+		return jsStreamInvalidConfigF.err("counters, atomic and batched publishing and schedules are not supported by the fake")
 	}
 	setStreamMetadata(cfg)
 	return nil
@@ -161,7 +161,7 @@ func (j *jetStream) checkOverlap(cfg *jetstream.StreamConfig, self string) *apiE
 		for _, a := range cfg.Subjects {
 			for _, b := range other.cfg.Subjects {
 				if subjectsCollide(a, b) {
-					return errSubjectOverlap
+					return jsStreamSubjectOverlapErr.err()
 				}
 			}
 		}
