@@ -9,9 +9,9 @@ import (
 )
 
 type createConsumerRequest struct {
-	Stream string                    `json:"stream_name"`
-	Config *jetstream.ConsumerConfig `json:"config"`
-	Action consumerAction            `json:"action"`
+	Stream string                   `json:"stream_name"`
+	Config jetstream.ConsumerConfig `json:"config"` // a value, as nats-server's: never missing
+	Action consumerAction           `json:"action"`
 	// Pedantic asks the server to refuse a configuration it would otherwise adjust.
 	Pedantic bool `json:"pedantic,omitempty"`
 }
@@ -33,15 +33,11 @@ func (j *jetStream) consumerCreate(reply, streamName, name, filter string, body 
 		j.replyErr(reply, typ, jsStreamNotFoundErr.err())
 		return
 	}
-	if req.Config == nil {
-		j.replyErr(reply, typ, jsConsumerConfigRequiredErr.err())
-		return
-	}
 	if req.Stream != "" && req.Stream != streamName {
 		j.replyErr(reply, typ, jsStreamMismatchErr.err())
 		return
 	}
-	cfg := *req.Config
+	cfg := req.Config
 	if name != "" {
 		switch {
 		case cfg.Name == "" && cfg.Durable == "":

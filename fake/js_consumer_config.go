@@ -26,7 +26,7 @@ func (st *stream) normaliseConsumer(cfg *jetstream.ConsumerConfig) *apiError {
 			return jsConsumerEmptyFilter.err()
 		}
 		if !subject.ValidPattern(f) {
-			return jsStreamInvalidConfigF.err("consumer filter subject is not a valid subject")
+			return jsStreamInvalidConfigF.err("invalid subject")
 		}
 		for _, g := range filters[i+1:] {
 			if patternSubset(f, g) || patternSubset(g, f) {

@@ -118,8 +118,13 @@ func (j *jetStream) msgDelete(reply, name string, body []byte) {
 	}
 	if st.get(req.Seq) == nil {
 		e := jsSequenceNotFoundErrF.err(req.Seq)
-		if req.Seq > st.last && st.cfg.Storage == jetstream.FileStorage {
-			e = jsStreamMsgDeleteFailedF.err("stream store EOF")
+		if st.cfg.Storage == jetstream.FileStorage { // nats-server's file store has its own errors
+			switch {
+			case req.Seq == 0:
+				e = jsStreamMsgDeleteFailedF.err("no message found")
+			case req.Seq > st.last:
+				e = jsStreamMsgDeleteFailedF.err("stream store EOF")
+			}
 		}
 		j.replyErr(reply, typ, e)
 		return

@@ -94,6 +94,9 @@ type consumersRequest struct {
 // (none is fine, null leaves v as it is, each later value decoded over the earlier), with the
 // decoder's error messages, refusing a key the server's type does not know.
 func decodeStrict(body []byte, v any) error {
+	if z, ok := v.(serverZeroer); ok {
+		z.serverZero()
+	}
 	schema := schemaOf(reflect.TypeOf(v))
 	dec := json.NewDecoder(bytes.NewReader(body))
 	for {
@@ -122,6 +125,14 @@ func decodeStrict(body []byte, v any) error {
 		}
 	}
 }
+
+// A serverZeroer sets the fields whose zero value means one thing in nats.go's type and another
+// in nats-server's to the server's, so that a request that leaves them out means what it means
+// to the server.
+type serverZeroer interface{ serverZero() }
+
+// serverZero: nats-server's zero AckPolicy acks none; nats.go's is explicit.
+func (r *createConsumerRequest) serverZero() { r.Config.AckPolicy = jetstream.AckNonePolicy }
 
 // serverTypeError is the decoder's type error with the server's type names for the fake's.
 func serverTypeError(e *json.UnmarshalTypeError, top reflect.Type) error {

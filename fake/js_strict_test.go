@@ -165,3 +165,27 @@ func TestStrictDecodeAsServer(t *testing.T) {
 		}
 	}
 }
+
+// TestConsumerAckPolicyDefault: a consumer config that leaves out ack_policy acks none, as
+// nats-server's zero AckPolicy means, through every value of a body.
+func TestConsumerAckPolicyDefault(t *testing.T) {
+	for _, body := range []string{
+		`{"config":{}}`, `{"config":{"ack_policy":"all"}}`, `{"config":{"ack_policy":"all"}} {"config":{}}`,
+		`{"config":{"ack_policy":"all"}} {"stream_name":"S"} {"config":{}}`,
+		`{"config":{"ack_policy":"all"}} {"config":null} {"config":{}}`, `{"CONFIG":{"Ack_Policy":"explicit"}}`,
+	} {
+		var want server.CreateConsumerRequest
+		if err := serverDecode([]byte(body), &want); err != nil {
+			t.Fatalf("%q: %v", body, err)
+		}
+		var got createConsumerRequest
+		if err := decodeStrict([]byte(body), &got); err != nil {
+			t.Fatalf("%q: %v", body, err)
+		}
+		w, _ := json.Marshal(want.Config.AckPolicy)
+		g, _ := json.Marshal(got.Config.AckPolicy)
+		if string(w) != string(g) {
+			t.Errorf("%q: ack policy %s, server %s", body, g, w)
+		}
+	}
+}

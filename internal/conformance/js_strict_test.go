@@ -197,13 +197,16 @@ func TestJSStrictMsgGet(t *testing.T) {
 }
 
 // TestJSStrictMsgDelete: STREAM.MSG.DELETE checks its body before the stream (empty is a bad
-// request, an unknown key invalid JSON), and a sealed stream answers 10109, not 10057.
+// request, an unknown key invalid JSON); sequence 0 in a file stream is the file store's "no
+// message found" (500/10057); a sealed stream answers 10109, not 10057.
 func TestJSStrictMsgDelete(t *testing.T) {
 	eachJS(t, func(t *testing.T, env *natstest.Env) {
 		stStream(t, env)
 		stWant(t, env, "$JS.API.STREAM.MSG.DELETE.NONE", "", stBadRequest)
 		stWant(t, env, "$JS.API.STREAM.MSG.DELETE.S", "{}", stBadRequest)
 		stWant(t, env, "$JS.API.STREAM.MSG.DELETE.S", `{"seq":1,"erase":true}`, stInvalidJSON(`json: unknown field "erase"`))
+		stWant(t, env, "$JS.API.STREAM.MSG.DELETE.S", `{"seq":0}`,
+			&jetstream.APIError{Code: 500, ErrorCode: 10057, Description: "no message found"})
 		if _, err := env.JetStream().UpdateStream(waitCtx(t), jetstream.StreamConfig{Name: "S", Subjects: []string{"s.>"}, Sealed: true}); err != nil {
 			t.Fatal(err)
 		}
@@ -317,5 +320,43 @@ func TestJSStreamMaxAgeNegative(t *testing.T) {
 	eachJS(t, func(t *testing.T, env *natstest.Env) {
 		stWant(t, env, "$JS.API.STREAM.CREATE.T", `{"name":"T","max_age":-1}`,
 			&jetstream.APIError{Code: 500, ErrorCode: 10052, Description: "max age can not be negative"})
+	})
+}
+
+// TestJSStrictConsumerDefaults: nats-server's consumer create request holds its config as a
+// value: a request without one, or with null, makes a consumer from the zero config, and a
+// config without ack_policy acks none (the server's zero AckPolicy), not explicit.
+func TestJSStrictConsumerDefaults(t *testing.T) {
+	eachJS(t, func(t *testing.T, env *natstest.Env) {
+		stStream(t, env)
+		for subj, body := range map[string]string{
+			"$JS.API.CONSUMER.CREATE.S":   `{"stream_name":"S"}`,
+			"$JS.API.CONSUMER.CREATE.S.E": `{"stream_name":"S","config":null}`,
+			"$JS.API.CONSUMER.CREATE.S.D": `{"stream_name":"S","config":{"durable_name":"D"}}`,
+		} {
+			a := stWant(t, env, subj, body, nil)
+			var info struct {
+				Config struct {
+					AckPolicy string `json:"ack_policy"`
+				} `json:"config"`
+			}
+			if err := json.Unmarshal(a.raw, &info); err != nil || info.Config.AckPolicy != "none" {
+				t.Errorf("%s %s: ack policy %q, want none (%s)", subj, body, info.Config.AckPolicy, a.raw)
+			}
+		}
+	})
+}
+
+// TestJSConsumerInvalidFilter: a consumer filter that is not a valid subject is 500/10052
+// "invalid subject", as nats-server words it.
+func TestJSConsumerInvalidFilter(t *testing.T) {
+	eachJS(t, func(t *testing.T, env *natstest.Env) {
+		s := spStream(t, env, jetstream.StreamConfig{Name: "S", Subjects: []string{"s.>"}})
+		want := jetstream.APIError{Code: 500, ErrorCode: 10052, Description: "invalid subject"}
+		// nats.go puts a single filter in the subject, where s..a is refused before any server
+		// sees it: the raw request carries it in the body only.
+		stWant(t, env, "$JS.API.CONSUMER.CREATE.S.A", `{"stream_name":"S","config":{"name":"A","filter_subject":"s..a"}}`, &want)
+		_, err := s.CreateConsumer(waitCtx(t), jetstream.ConsumerConfig{Durable: "B", FilterSubjects: []string{"s.a", "s..b"}})
+		spAPIErr(t, err, want)
 	})
 }
