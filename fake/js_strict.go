@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"unicode"
@@ -111,15 +112,20 @@ func decodeStrict(body []byte, v any) error {
 			}
 			return err
 		}
-		unknownAt, unknown := schema.unknownKey(raw)
+		var sc scan
+		sc.value(schema, json.NewDecoder(bytes.NewReader(raw)))
+		if sc.valueErr != nil {
+			// The error of a type's own decoding ends the decoding where it happens: it wins.
+			return sc.valueErr
+		}
+		raw = sc.rewritten(raw)
 		err := json.Unmarshal(raw, v)
 		var typeErr *json.UnmarshalTypeError
 		switch {
 		case err != nil && !errors.As(err, &typeErr):
-			// An error of a type's own decoding ends the decoding where it happens: it wins.
-			return schema.valueError(raw, err)
-		case unknown != "" && (err == nil || typeErr.Offset > unknownAt):
-			return fmt.Errorf("json: unknown field %q", unknown)
+			return err
+		case sc.found && (err == nil || typeErr.Offset > sc.unknownAt):
+			return fmt.Errorf("json: unknown field %q", sc.unknown)
 		case err != nil:
 			return serverTypeError(typeErr, reflect.TypeOf(v))
 		}
@@ -157,84 +163,144 @@ func serverTypeError(e *json.UnmarshalTypeError, top reflect.Type) error {
 	return fmt.Errorf("json: cannot unmarshal %s into Go struct field %s.%s of type %s", e.Value, st, field, typ)
 }
 
-// serverValueErrors is, for each nats.go type that decodes itself, the error nats-server's type
-// for the same field gives a value it does not know (nats.go's words differ).
-var serverValueErrors = map[reflect.Type]func(data []byte) error{
-	reflect.TypeFor[jetstream.RetentionPolicy](): canNotUnmarshal,
-	reflect.TypeFor[jetstream.DiscardPolicy]():   canNotUnmarshal,
-	reflect.TypeFor[jetstream.StorageType]():     canNotUnmarshal,
-	reflect.TypeFor[jetstream.PersistModeType](): canNotUnmarshal,
-	reflect.TypeFor[jetstream.DeliverPolicy]():   canNotUnmarshal,
-	reflect.TypeFor[jetstream.AckPolicy]():       canNotUnmarshal,
-	reflect.TypeFor[jetstream.ReplayPolicy]():    canNotUnmarshal,
-	reflect.TypeFor[jetstream.PriorityPolicy](): func(data []byte) error {
-		return fmt.Errorf("unknown priority policy: %v", string(data))
+// An ownType is a nats.go type that decodes itself (an enumeration), as nats-server's type for
+// the same field decodes: the server's words for a value it refuses, the values the server takes
+// that nats.go spells otherwise, and the values nats.go takes that the server refuses (a test
+// compares both types' values).
+type ownType struct {
+	serverErr func(data []byte) error
+	rewrite   map[string]string
+	refuse    []string
+}
+
+var ownTypes = map[reflect.Type]ownType{
+	reflect.TypeFor[jetstream.RetentionPolicy](): {serverErr: canNotUnmarshal},
+	reflect.TypeFor[jetstream.DiscardPolicy]():   {serverErr: canNotUnmarshal},
+	reflect.TypeFor[jetstream.StorageType]():     {serverErr: canNotUnmarshal},
+	reflect.TypeFor[jetstream.PersistModeType](): {serverErr: canNotUnmarshal, rewrite: map[string]string{`""`: `"default"`}},
+	reflect.TypeFor[jetstream.DeliverPolicy]():   {serverErr: canNotUnmarshal},
+	reflect.TypeFor[jetstream.AckPolicy]():       {serverErr: canNotUnmarshal},
+	reflect.TypeFor[jetstream.ReplayPolicy]():    {serverErr: canNotUnmarshal},
+	reflect.TypeFor[jetstream.PriorityPolicy](): {
+		serverErr: func(data []byte) error { return fmt.Errorf("unknown priority policy: %v", string(data)) },
+		rewrite:   map[string]string{`"none"`: `""`},
+		refuse:    []string{`""`},
 	},
 }
 
 func canNotUnmarshal(data []byte) error { return fmt.Errorf("can not unmarshal %q", data) }
 
-// valueError is err, the error a type's own decoding gave for raw, in nats-server's words: the
-// first value in raw that its nats.go type refuses gets the server's error for it.
-func (s *keySchema) valueError(raw []byte, err error) error {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	if e := s.firstBadValue(dec); e != nil {
-		return e
+// serverValue checks data, a value of type t, as nats-server's type for the field does: it is
+// the server's error if the server refuses data, or else the bytes t decodes the same way.
+func serverValue(t reflect.Type, data []byte) ([]byte, error) {
+	o := ownTypes[t]
+	if slices.Contains(o.refuse, string(data)) {
+		return nil, o.serverErr(data)
 	}
-	return err
+	if r, ok := o.rewrite[string(data)]; ok {
+		return []byte(r), nil
+	}
+	if reflect.New(t).Interface().(json.Unmarshaler).UnmarshalJSON(data) != nil {
+		return nil, o.serverErr(data)
+	}
+	return data, nil
 }
 
-// firstBadValue reads one value from dec against s and returns the server's error for the first
-// value of a self-decoding type that refuses it.
-func (s *keySchema) firstBadValue(dec *json.Decoder) error {
+// A scan is what reading one JSON value against a keySchema found, in document order: the first
+// key the schema does not know (and the offset just after it), the first value nats-server's
+// type refuses (where the decoding stops), and the values to respell for nats.go's types.
+type scan struct {
+	unknown   string
+	unknownAt int64
+	found     bool
+	valueErr  error
+	spans     []respell
+}
+
+type respell struct {
+	start, end int64
+	with       []byte
+}
+
+// value reads one value from dec against s. It reports false when the decoding stops there.
+func (sc *scan) value(s *keySchema, dec *json.Decoder) bool {
 	if s != nil && s.own != nil {
-		var raw json.RawMessage
-		if dec.Decode(&raw) != nil {
-			return nil
+		var data json.RawMessage
+		if dec.Decode(&data) != nil {
+			return false
 		}
-		if reflect.New(s.own).Interface().(json.Unmarshaler).UnmarshalJSON(raw) != nil {
-			return serverValueErrors[s.own](raw)
+		with, err := serverValue(s.own, data)
+		if err != nil {
+			sc.valueErr = err
+			return false
 		}
-		return nil
+		if !bytes.Equal(with, data) {
+			end := dec.InputOffset()
+			sc.spans = append(sc.spans, respell{end - int64(len(data)), end, with})
+		}
+		return true
 	}
 	tok, err := dec.Token()
 	if err != nil {
-		return nil
+		return false
 	}
 	d, ok := tok.(json.Delim)
 	if !ok {
-		return nil
+		return true
 	}
 	for dec.More() {
-		sub := (*keySchema)(nil)
-		if s != nil {
+		var sub *keySchema // where the decoder finds another type, it reads nothing inside
+		if s != nil && (d == '[' && s.keys == nil && !s.isMap || d == '{' && s.isMap) {
 			sub = s.elem
 		}
 		if d == '{' {
 			kt, err := dec.Token()
 			if err != nil {
-				return nil
+				return false
 			}
 			if s != nil && s.keys != nil {
 				k, _ := kt.(string)
-				sub = s.keys[foldKey(k)]
+				var known bool
+				if sub, known = s.keys[foldKey(k)]; !known && !sc.found {
+					sc.unknown, sc.unknownAt, sc.found = k, dec.InputOffset(), true
+				}
 			}
 		}
-		if e := sub.firstBadValue(dec); e != nil {
-			return e
+		if !sc.value(sub, dec) {
+			return false
 		}
 	}
-	_, _ = dec.Token()
-	return nil
+	_, err = dec.Token() // the closing delimiter
+	return err == nil
+}
+
+// rewritten is raw with the values respelled, and the unknown key's offset moved with them.
+func (sc *scan) rewritten(raw []byte) []byte {
+	if len(sc.spans) == 0 {
+		return raw
+	}
+	var out []byte
+	var last, shift int64
+	for _, r := range sc.spans {
+		out = append(append(out, raw[last:r.start]...), r.with...)
+		if r.end <= sc.unknownAt {
+			shift += int64(len(r.with)) - (r.end - r.start)
+		}
+		last = r.end
+	}
+	sc.unknownAt += shift
+	return append(out, raw[last:]...)
 }
 
 // A keySchema is what keys a JSON value may hold: an object's keys (folded as the decoder
-// folds them) with their values' schemas, or an array's or a map's elements'. A nil schema
-// checks nothing: scalars, and types that decode themselves.
+// folds them) with their values' schemas, or an array's or a map's elements'; or, for one of
+// ownTypes, what values. A nil schema checks nothing: scalars, and other types that decode
+// themselves.
 type keySchema struct {
-	keys map[string]*keySchema
-	elem *keySchema
-	own  reflect.Type // a type that decodes itself: no keys checked
+	keys  map[string]*keySchema
+	elem  *keySchema
+	isMap bool         // elem is the schema of an object's values, not of a list's elements
+	own   reflect.Type // a type that decodes itself: no keys checked, its values checked
 }
 
 var schemas sync.Map // reflect.Type -> *keySchema
@@ -261,7 +327,7 @@ func buildSchema(t reflect.Type, seen map[reflect.Type]*keySchema) *keySchema {
 		return s
 	}
 	if reflect.PointerTo(t).Implements(jsonUnmarshaler) {
-		if _, ok := serverValueErrors[t]; ok {
+		if _, ok := ownTypes[t]; ok {
 			return &keySchema{own: t}
 		}
 		return nil
@@ -280,7 +346,7 @@ func buildSchema(t reflect.Type, seen map[reflect.Type]*keySchema) *keySchema {
 			return nil
 		}
 		if e := buildSchema(t.Elem(), seen); e != nil {
-			return &keySchema{elem: e}
+			return &keySchema{elem: e, isMap: t.Kind() == reflect.Map}
 		}
 	}
 	return nil
@@ -336,72 +402,6 @@ func foldKey(k string) string {
 		b.WriteRune(r)
 	}
 	return b.String()
-}
-
-// unknownKey is the first key in raw (a valid JSON value) that s does not know, in document
-// order, and the offset of the value that follows it ("" when there is none).
-func (s *keySchema) unknownKey(raw []byte) (int64, string) {
-	if s == nil {
-		return 0, ""
-	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	off, key, _ := s.walk(dec)
-	return off, key
-}
-
-// walk reads one value from dec against s, reporting the first unknown key.
-func (s *keySchema) walk(dec *json.Decoder) (int64, string, error) {
-	if s != nil && s.own != nil {
-		var raw json.RawMessage
-		return 0, "", dec.Decode(&raw)
-	}
-	tok, err := dec.Token()
-	if err != nil {
-		return 0, "", err
-	}
-	d, ok := tok.(json.Delim)
-	if !ok {
-		return 0, "", nil
-	}
-	switch {
-	case d == '{':
-		for dec.More() {
-			kt, err := dec.Token()
-			if err != nil {
-				return 0, "", err
-			}
-			k, _ := kt.(string)
-			off := dec.InputOffset()
-			var sub *keySchema
-			known := true
-			if s != nil {
-				if s.keys != nil {
-					sub, known = s.keys[foldKey(k)]
-				} else {
-					sub = s.elem
-				}
-			}
-			if !known {
-				return off, k, nil
-			}
-			if o, u, err := sub.walk(dec); u != "" || err != nil {
-				return o, u, err
-			}
-		}
-	case d == '[':
-		var sub *keySchema
-		if s != nil {
-			sub = s.elem
-		}
-		for dec.More() {
-			if o, u, err := sub.walk(dec); u != "" || err != nil {
-				return o, u, err
-			}
-		}
-	}
-	_, err = dec.Token() // the closing delimiter
-	return 0, "", err
 }
 
 // emptyRequest is nats-server's isEmptyRequest: no body, or a JSON object with no keys.

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // strictPairs pairs each request type the fake decodes strictly with the server's type for the
@@ -43,7 +44,7 @@ func schemaDiff(path string, fake, srv *keySchema, out *[]string) {
 		*out = append(*out, fmt.Sprintf("%s: keys checked by %s only", path, map[bool]string{true: "the server", false: "the fake"}[fake == nil]))
 		return
 	}
-	if (fake.keys == nil) != (srv.keys == nil) {
+	if (fake.keys == nil) != (srv.keys == nil) || fake.isMap != srv.isMap {
 		*out = append(*out, path+": an object on one side, a list or map on the other")
 		return
 	}
@@ -186,6 +187,73 @@ func TestConsumerAckPolicyDefault(t *testing.T) {
 		g, _ := json.Marshal(got.Config.AckPolicy)
 		if string(w) != string(g) {
 			t.Errorf("%q: ack policy %s, server %s", body, g, w)
+		}
+	}
+}
+
+// FuzzStrictDecodeAsServer: whatever the body, the fake's strict decoding of each request
+// fails as nats-server's does, with the same words, or succeeds as it does.
+func FuzzStrictDecodeAsServer(f *testing.F) {
+	for _, p := range strictPairs {
+		for i, body := range slices.Concat(strictCommon, strictBodies[p.what]) {
+			f.Add(uint8(i), []byte(body))
+		}
+	}
+	f.Fuzz(func(t *testing.T, which uint8, body []byte) {
+		p := strictPairs[int(which)%len(strictPairs)]
+		want := serverDecode(body, reflect.New(p.server).Interface())
+		got := decodeStrict(body, reflect.New(p.fake).Interface())
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("%s %q:\n fake:   %v\n server: %v", p.what, body, got, want)
+		}
+	})
+}
+
+// TestOwnTypesAsServer: each enumeration nats.go's types decode themselves takes a value as
+// nats-server's type for the field does: the same refusals in the same words, and the same
+// meaning for what both take.
+func TestOwnTypesAsServer(t *testing.T) {
+	servers := map[reflect.Type]reflect.Type{
+		reflect.TypeFor[jetstream.RetentionPolicy](): reflect.TypeFor[server.RetentionPolicy](),
+		reflect.TypeFor[jetstream.DiscardPolicy]():   reflect.TypeFor[server.DiscardPolicy](),
+		reflect.TypeFor[jetstream.StorageType]():     reflect.TypeFor[server.StorageType](),
+		reflect.TypeFor[jetstream.PersistModeType](): reflect.TypeFor[server.PersistModeType](),
+		reflect.TypeFor[jetstream.DeliverPolicy]():   reflect.TypeFor[server.DeliverPolicy](),
+		reflect.TypeFor[jetstream.AckPolicy]():       reflect.TypeFor[server.AckPolicy](),
+		reflect.TypeFor[jetstream.ReplayPolicy]():    reflect.TypeFor[server.ReplayPolicy](),
+		reflect.TypeFor[jetstream.PriorityPolicy]():  reflect.TypeFor[server.PriorityPolicy](),
+	}
+	values := []string{`""`, `null`, `0`, `1`, `{}`, `[]`, `true`, `"x"`, `"Limits"`, `"ALL"`, `"limits"`, `"interest"`,
+		`"workqueue"`, `"old"`, `"new"`, `"file"`, `"memory"`, `"default"`, `"async"`, `"all"`, `"last"`,
+		`"by_start_sequence"`, `"by_start_time"`, `"last_per_subject"`, `"none"`, `"explicit"`, `"instant"`,
+		`"original"`, `"overflow"`, `"pinned_client"`, `"prioritized"`}
+	for fake, srv := range servers {
+		if _, ok := ownTypes[fake]; !ok {
+			t.Errorf("%v is not in ownTypes", fake)
+		}
+		for _, v := range values {
+			sv := reflect.New(srv)
+			want := json.Unmarshal([]byte(v), sv.Interface())
+			with, got := serverValue(fake, []byte(v))
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("%v %s: fake %v, server %v", fake, v, got, want)
+				continue
+			}
+			if got != nil {
+				continue
+			}
+			fv := reflect.New(fake)
+			if err := json.Unmarshal(with, fv.Interface()); err != nil {
+				t.Errorf("%v %s: read as %s: %v", fake, v, with, err)
+				continue
+			}
+			fj, _ := json.Marshal(fv.Interface())
+			sj, _ := json.Marshal(sv.Interface())
+			// nats.go writes no priority policy as "", the server as "none".
+			noPolicy := fake == reflect.TypeFor[jetstream.PriorityPolicy]() && string(fj) == `""` && string(sj) == `"none"`
+			if string(fj) != string(sj) && !noPolicy {
+				t.Errorf("%v %s: the fake reads %s, the server %s", fake, v, fj, sj)
+			}
 		}
 	}
 }

@@ -69,7 +69,7 @@ func stStream(t *testing.T, env *natstest.Env) {
 // TestJSStrictStreamCreate: nats-server decodes STREAM.CREATE strictly: a key its stream
 // configuration does not know, at any depth, is refused with 10025 "json: unknown field";
 // nats.go's template_owner, which the server dropped, is one. Keys match names without regard
-// to case, and pedantic (the server's, not nats.go's) is known. Type errors name the server's
+// to case; pedantic (the server's, not nats.go's) is known, and so is "" for persist_mode. Type errors name the server's
 // types.
 func TestJSStrictStreamCreate(t *testing.T) {
 	eachJS(t, func(t *testing.T, env *natstest.Env) {
@@ -84,7 +84,7 @@ func TestJSStrictStreamCreate(t *testing.T) {
 		stWant(t, env, subj, `{"name":"T","max_msgs":"x","foo":1}`,
 			stInvalidJSON("json: cannot unmarshal string into Go struct field StreamConfigRequest.StreamConfig.max_msgs of type int64"))
 		stWant(t, env, subj, `{"name":"T","retention":"forever"}`, stInvalidJSON(`can not unmarshal "\"forever\""`))
-		a := stWant(t, env, subj, `{"NAME":"T","Subjects":["t.>"],"pedantic":false}`, nil)
+		a := stWant(t, env, subj, `{"NAME":"T","Subjects":["t.>"],"pedantic":false,"persist_mode":""}`, nil)
 		var info struct {
 			Config struct {
 				Name     string   `json:"name"`
@@ -115,8 +115,9 @@ func TestJSStrictStreamUpdate(t *testing.T) {
 }
 
 // TestJSStrictConsumerCreate: CONSUMER.CREATE refuses an unknown key in the request or in its
-// config, and an action other than create, update or "" in the server's words; the server's
-// own keys (pedantic; direct in the config) are known.
+// config, an action other than create, update or "", and a priority policy of "" (nats.go's
+// spelling of none), in the server's words; the server's own keys (pedantic; direct in the
+// config) and values ("none") are known.
 func TestJSStrictConsumerCreate(t *testing.T) {
 	eachJS(t, func(t *testing.T, env *natstest.Env) {
 		stStream(t, env)
@@ -127,7 +128,9 @@ func TestJSStrictConsumerCreate(t *testing.T) {
 			stInvalidJSON(`unknown consumer action: "replace"`))
 		stWant(t, env, subj, `{"stream_name":"S","config":{"durable_name":"C","deliver_policy":"first"}}`,
 			stInvalidJSON(`can not unmarshal "\"first\""`))
-		stWant(t, env, subj, `{"stream_name":"S","config":{"durable_name":"C","ack_policy":"explicit","direct":false},"pedantic":false,"action":"create"}`, nil)
+		stWant(t, env, subj, `{"stream_name":"S","config":{"durable_name":"C","priority_policy":""}}`,
+			stInvalidJSON(`unknown priority policy: ""`))
+		stWant(t, env, subj, `{"stream_name":"S","config":{"durable_name":"C","ack_policy":"explicit","direct":false,"priority_policy":"none"},"pedantic":false,"action":"create"}`, nil)
 	})
 }
 
