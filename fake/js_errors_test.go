@@ -200,6 +200,11 @@ func TestErrorsOnlyFromTable(t *testing.T) {
 			case *ast.CallExpr:
 				switch fn := n.Fun.(type) {
 				case *ast.Ident:
+					if fn.Name == "new" && len(n.Args) == 1 && name != "js_errors.go" {
+						if id, ok := n.Args[0].(*ast.Ident); ok && (id.Name == "apiError" || id.Name == "jsError") {
+							t.Errorf("%s: new(%s) outside js_errors.go: declare the error in its table", fset.Position(n.Pos()), id.Name)
+						}
+					}
 					if (fn.Name == "jsErr" || fn.Name == "serverErr" || fn.Name == "fakeErr") && name != "js_errors.go" {
 						t.Errorf("%s: %s outside js_errors.go: declare the error in its table", fset.Position(n.Pos()), fn.Name)
 					}
