@@ -28,13 +28,13 @@ func (j *jetStream) consumerCreate(reply, streamName, name, filter string, body 
 		j.replyErr(reply, typ, jsInvalidJSONErr.err(err))
 		return
 	}
+	if req.Stream != streamName { // nats-server wants stream_name, and checks it first
+		j.replyErr(reply, typ, jsStreamMismatchErr.err())
+		return
+	}
 	st, ok := j.streams[streamName]
 	if !ok {
 		j.replyErr(reply, typ, jsStreamNotFoundErr.err())
-		return
-	}
-	if req.Stream != "" && req.Stream != streamName {
-		j.replyErr(reply, typ, jsStreamMismatchErr.err())
 		return
 	}
 	cfg := req.Config

@@ -328,7 +328,8 @@ func TestJSStreamMaxAgeNegative(t *testing.T) {
 
 // TestJSStrictConsumerDefaults: nats-server's consumer create request holds its config as a
 // value: a request without one, or with null, makes a consumer from the zero config, and a
-// config without ack_policy acks none (the server's zero AckPolicy), not explicit.
+// config without ack_policy acks none (the server's zero AckPolicy), not explicit. Without
+// stream_name, or with another stream's, it is 10056, even for a stream that does not exist.
 func TestJSStrictConsumerDefaults(t *testing.T) {
 	eachJS(t, func(t *testing.T, env *natstest.Env) {
 		stStream(t, env)
@@ -347,6 +348,11 @@ func TestJSStrictConsumerDefaults(t *testing.T) {
 				t.Errorf("%s %s: ack policy %q, want none (%s)", subj, body, info.Config.AckPolicy, a.raw)
 			}
 		}
+		// stream_name is required: nats-server checks it before anything else in the config.
+		mismatch := &jetstream.APIError{Code: 400, ErrorCode: 10056, Description: "stream name in subject does not match request"}
+		stWant(t, env, "$JS.API.CONSUMER.CREATE.S", "", mismatch)
+		stWant(t, env, "$JS.API.CONSUMER.CREATE.S.F", `{"config":{"name":"F"}}`, mismatch)
+		stWant(t, env, "$JS.API.CONSUMER.CREATE.NONE.F", `{"config":{"name":"F"}}`, mismatch)
 	})
 }
 
