@@ -63,7 +63,7 @@ func Refuse(pattern string, n int) *Fault { return newFault(faultRefuse, pattern
 // error. Drop, on the same subjects, makes a call go unanswered.
 func FailJetStream(pattern string, err jetstream.APIError, n int) *Fault {
 	f := newFault(faultFail, pattern, n, 0)
-	f.err = &apiError{Code: err.Code, ErrCode: int(err.ErrorCode), Description: err.Description}
+	f.err = injectedError(err)
 	return f
 }
 

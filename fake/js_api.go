@@ -1,11 +1,7 @@
 package fake
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
-	"fmt"
-	"io"
 	"strings"
 
 	"github.com/natskit/natskit/internal/subject"
@@ -25,7 +21,7 @@ func (j *jetStream) reply(to string, v any) {
 	}
 	b, err := json.Marshal(v)
 	if err != nil {
-		b, _ = json.Marshal(apiHead{Error: jsErr(500, 10051, err.Error())})
+		b, _ = json.Marshal(apiHead{Error: jsStreamGeneralErrorF.err(err)})
 	}
 	j.s.sendTo(to, &message{subject: to, data: b})
 }
@@ -112,12 +108,7 @@ var apiEndpoints = []apiEndpoint{
 	{"STREAM.PURGE.*", func(j *jetStream, r *apiRequest) bool { j.streamPurge(r.reply, r.arg(2), r.body); return true }},
 	{"STREAM.NAMES", func(j *jetStream, r *apiRequest) bool { j.streamNames(r.reply, r.body, false); return true }},
 	{"STREAM.LIST", func(j *jetStream, r *apiRequest) bool { j.streamNames(r.reply, r.body, true); return true }},
-	{"STREAM.MSG.GET.*", func(j *jetStream, r *apiRequest) bool {
-		if !j.refuseMsgGet(r) {
-			j.msgGet(r.reply, r.arg(3), r.body)
-		}
-		return true
-	}},
+	{"STREAM.MSG.GET.*", func(j *jetStream, r *apiRequest) bool { j.msgGet(r.reply, r.arg(3), r.body); return true }},
 	{"STREAM.MSG.DELETE.*", func(j *jetStream, r *apiRequest) bool { j.msgDelete(r.reply, r.arg(3), r.body); return true }},
 	{"DIRECT.GET.*", func(j *jetStream, r *apiRequest) bool {
 		return j.directGet(r.reply, r.arg(2), "", r.body, r.hdr)
@@ -198,27 +189,7 @@ func (j *jetStream) handleAPI(m *message) bool {
 	return false
 }
 
-// pagedRequest is the body of NAMES and LIST requests.
-type pagedRequest struct {
-	Offset  int    `json:"offset"`
-	Subject string `json:"subject,omitempty"`
-}
-
-// decodeRequest reads an API request body as nats-server does (a stream of JSON values, with
-// the decoder's error messages), so malformed requests get the same invalid JSON error. Fields
-// the client's types do not know are ignored where the server would refuse them.
-func decodeRequest(body []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	for {
-		if err := dec.Decode(v); err != nil {
-			if err == io.EOF {
-				return nil
-			}
-			var syntaxErr *json.SyntaxError
-			if errors.As(err, &syntaxErr) {
-				err = fmt.Errorf("%w at offset %d", err, syntaxErr.Offset)
-			}
-			return err
-		}
-	}
-}
+// decodeRequest reads an API request body as nats-server's strict mode does (see decodeStrict),
+// so a malformed request, or one with a key the server does not know, gets the same invalid
+// JSON error.
+func decodeRequest(body []byte, v any) error { return decodeStrict(body, v) }

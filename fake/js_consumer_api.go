@@ -10,24 +10,12 @@ import (
 	"github.com/nats-io/nuid"
 )
 
-// The consumer-create errors nats-server checks from the request subject.
-var (
-	// JSConsumerDurableNameNotMatchSubjectErr
-	errDurableNotInSubject = jsErr(400, 10017, "consumer name in subject does not match durable name in request")
-	// JSConsumerDurableNameNotSetErr
-	errDurableNotSet = jsErr(400, 10018, "consumer expected to be durable but a durable name was not set")
-	// JSConsumerEphemeralWithDurableNameErr
-	errEphemeralWithDurable = jsErr(400, 10020, "consumer expected to be ephemeral but a durable name was set in request")
-	// JSConsumerNameContainsPathSeparatorsErr
-	errNamePathSeparators = jsErr(400, 10127, "Consumer name can not contain path separators")
-	// JSConsumerCreateFilterSubjectMismatchErr
-	errFilterNotInSubject = jsErr(400, 10131, "Consumer create request did not match filtered subject from create subject")
-)
-
 type createConsumerRequest struct {
-	Stream string                    `json:"stream_name"`
-	Config *jetstream.ConsumerConfig `json:"config"`
-	Action string                    `json:"action"`
+	Stream string                   `json:"stream_name"`
+	Config jetstream.ConsumerConfig `json:"config"` // a value, as nats-server's: never missing
+	Action consumerAction           `json:"action"`
+	// Pedantic asks the server to refuse a configuration it would otherwise adjust.
+	Pedantic bool `json:"pedantic,omitempty"`
 }
 
 // ackPolicyGiven reads whether a create request's config names an ack policy: nats-server's
@@ -59,13 +47,14 @@ func (j *jetStream) consumerCreate(reply string, kind createSubject, streamName,
 	const typ = "consumer_create_response"
 	var req createConsumerRequest
 	if err := decodeRequest(body, &req); err != nil {
-		j.replyErr(reply, typ, errInvalidJSON(err))
+		j.replyErr(reply, typ, jsInvalidJSONErr.err(err))
 		return
 	}
-	var cfg jetstream.ConsumerConfig
-	if req.Config != nil {
-		cfg = *req.Config
+	if req.Stream != streamName { // nats-server wants stream_name, and checks it first
+		j.replyErr(reply, typ, jsStreamMismatchErr.err())
+		return
 	}
+	cfg := req.Config
 	var given ackPolicyGiven
 	if decodeRequest(body, &given) == nil && (len(given.Config.AckPolicy) == 0 || string(given.Config.AckPolicy) == "null") {
 		cfg.AckPolicy = jetstream.AckNonePolicy
@@ -76,19 +65,19 @@ func (j *jetStream) consumerCreate(reply string, kind createSubject, streamName,
 	var e *apiError
 	switch {
 	case req.Stream != streamName:
-		e = errStreamMismatch
+		e = jsStreamMismatchErr.err()
 	case strings.ContainsAny(name, `\/`):
-		e = errNamePathSeparators
+		e = jsConsumerNameContainsPathSeparatorsErr.err()
 	case kind == createDurable && cfg.Durable == "":
-		e = errDurableNotSet
+		e = jsConsumerDurableNameNotSetErr.err()
 	case kind != createEphemeral && cfg.Durable != "" && cfg.Durable != name:
-		e = errDurableNotInSubject
+		e = jsConsumerDurableNameNotMatchSubjectErr.err()
 	case kind == createEphemeral && cfg.Durable != "":
-		e = errEphemeralWithDurable
+		e = jsConsumerEphemeralWithDurableNameErr.err()
 	case filter != "" && len(cfg.FilterSubjects) > 0:
-		e = errMultipleFiltersAPI
+		e = jsConsumerMultipleFiltersNotAllowed.err()
 	case filter != "" && cfg.FilterSubject != filter:
-		e = errFilterNotInSubject
+		e = jsConsumerCreateFilterSubjectMismatchErr.err()
 	}
 	if e != nil {
 		j.replyErr(reply, typ, e)
@@ -99,11 +88,11 @@ func (j *jetStream) consumerCreate(reply string, kind createSubject, streamName,
 	}
 	st, ok := j.streams[streamName]
 	if !ok {
-		j.replyErr(reply, typ, errStreamNotFound)
+		j.replyErr(reply, typ, jsStreamNotFoundErr.err())
 		return
 	}
 	if cfg.Durable != "" && cfg.Name != "" && cfg.Durable != cfg.Name {
-		j.replyErr(reply, typ, errDurableNameMismatch)
+		j.replyErr(reply, typ, jsConsumerCreateDurableAndNameMismatch.err())
 		return
 	}
 	if cfg.Name == "" {
@@ -118,7 +107,7 @@ func (j *jetStream) consumerCreate(reply string, kind createSubject, streamName,
 	}
 	if c, ok := st.consumers[cfg.Name]; ok {
 		if req.Action == "create" && !sameConsumerConfig(c.cfg, cfg) {
-			j.replyErr(reply, typ, errConsumerExists)
+			j.replyErr(reply, typ, jsConsumerAlreadyExists.err())
 			return
 		}
 		if e := c.update(cfg); e != nil {
@@ -129,11 +118,11 @@ func (j *jetStream) consumerCreate(reply string, kind createSubject, streamName,
 		return
 	}
 	if req.Action == "update" {
-		j.replyErr(reply, typ, errConsumerNotExist)
+		j.replyErr(reply, typ, jsConsumerDoesNotExist.err())
 		return
 	}
 	if st.cfg.MaxConsumers > 0 && len(st.consumers) >= st.cfg.MaxConsumers {
-		j.replyErr(reply, typ, jsErr(400, 10026, "maximum consumers limit reached"))
+		j.replyErr(reply, typ, jsMaximumConsumersLimitErr.err())
 		return
 	}
 	if e := st.checkWorkQueue(&cfg); e != nil {
@@ -196,8 +185,15 @@ func (j *jetStream) consumerNames(reply, streamName string, body []byte, list bo
 	if list {
 		typ, limit = "consumer_list_response", 256
 	}
-	var req pagedRequest
-	st, ok := j.streamRequest(reply, typ, streamName, body, &req)
+	var req consumersRequest
+	if objectOrArray(body) {
+		if err := decodeRequest(body, &req); err != nil {
+			j.replyErr(reply, typ, jsInvalidJSONErr.err(err))
+			return
+		}
+	}
+	req.Offset = max(req.Offset, 0)
+	st, ok := j.streamRequest(reply, typ, streamName, nil, nil)
 	if !ok {
 		return
 	}
@@ -243,7 +239,7 @@ func (j *jetStream) consumerRequest(reply, typ, streamName, name string) (*consu
 	}
 	c, ok := st.consumers[name]
 	if !ok {
-		j.replyErr(reply, typ, errConsumerNotFound)
+		j.replyErr(reply, typ, jsConsumerNotFoundErr.err())
 	}
 	return c, ok
 }

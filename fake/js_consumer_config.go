@@ -12,10 +12,10 @@ import (
 // normaliseConsumer fills in the defaults nats-server fills in and checks what it checks.
 func (st *stream) normaliseConsumer(cfg *jetstream.ConsumerConfig) *apiError {
 	if strings.ContainsAny(cfg.Name, ".*>\\/ \t") || strings.ContainsAny(cfg.Durable, ".*>\\/ \t") {
-		return errInvalidConfig("consumer name can not contain '.', '*', '>', '\\', '/'")
+		return jsStreamInvalidConfigF.err("consumer name can not contain '.', '*', '>', '\\', '/'")
 	}
 	if cfg.FilterSubject != "" && len(cfg.FilterSubjects) > 0 {
-		return errDuplicateFilters
+		return jsConsumerDuplicateFilterSubjects.err()
 	}
 	filters := cfg.FilterSubjects
 	if cfg.FilterSubject != "" {
@@ -23,46 +23,46 @@ func (st *stream) normaliseConsumer(cfg *jetstream.ConsumerConfig) *apiError {
 	}
 	for i, f := range filters {
 		if f == "" {
-			return errEmptyFilter
+			return jsConsumerEmptyFilter.err()
 		}
 		if !subject.ValidPattern(f) {
-			return errInvalidConfig("consumer filter subject is not a valid subject")
+			return jsStreamInvalidConfigF.err("invalid subject")
 		}
 		for _, g := range filters[i+1:] {
 			if patternSubset(f, g) || patternSubset(g, f) {
-				return errOverlappingFilters
+				return jsConsumerOverlappingSubjectFilters.err()
 			}
 		}
 	}
 	if cfg.DeliverSubject != "" {
 		if hasWildcard(cfg.DeliverSubject) {
-			return errDeliverWildcards
+			return jsConsumerDeliverToWildcardsErr.err()
 		}
 		if cfg.MaxWaiting != 0 {
-			return errPushMaxWaiting
+			return jsConsumerPushMaxWaitingErr.err()
 		}
 	} else {
 		if cfg.RateLimit > 0 {
-			return errPullWithRateLimit
+			return jsConsumerPullWithRateLimitErr.err()
 		}
 		if cfg.IdleHeartbeat > 0 {
-			return errHBRequiresPush
+			return jsConsumerHBRequiresPushErr.err()
 		}
 		if cfg.FlowControl {
-			return errFCRequiresPush
+			return jsConsumerFCRequiresPushErr.err()
 		}
 	}
 	if cfg.IdleHeartbeat > 0 && cfg.IdleHeartbeat < 100*time.Millisecond {
-		return errSmallHeartbeat
+		return jsConsumerSmallHeartbeatErr.err()
 	}
 	if cfg.MaxAckPending > 0 && cfg.AckPolicy == jetstream.AckNonePolicy {
-		return errMaxPendingAckNone
+		return jsConsumerMaxPendingAckPolicyRequiredErr.err()
 	}
 	if cfg.MaxDeliver == 0 || cfg.MaxDeliver < -1 {
 		cfg.MaxDeliver = -1
 	}
 	if len(cfg.BackOff) > 0 && cfg.MaxDeliver != -1 && cfg.MaxDeliver < len(cfg.BackOff) {
-		return errMaxDeliverBackoff
+		return jsConsumerMaxDeliverBackoffErr.err()
 	}
 	if cfg.DeliverSubject == "" && cfg.MaxWaiting == 0 {
 		cfg.MaxWaiting = 512
@@ -88,22 +88,22 @@ func (st *stream) normaliseConsumer(cfg *jetstream.ConsumerConfig) *apiError {
 	switch cfg.DeliverPolicy {
 	case jetstream.DeliverLastPerSubjectPolicy:
 		if len(filters) == 0 {
-			return jsErr(400, 10094, "consumer delivery policy is deliver last per subject, but optional filter subject is not set")
+			return jsConsumerInvalidPolicyErrF.err("consumer delivery policy is deliver last per subject, but optional filter subject is not set")
 		}
 	case jetstream.DeliverByStartSequencePolicy:
 		if cfg.OptStartSeq == 0 {
-			return errInvalidConfig("consumer delivery policy is deliver by start sequence, but optional start sequence is not set")
+			return jsConsumerInvalidPolicyErrF.err("consumer delivery policy is deliver by start sequence, but optional start sequence is not set")
 		}
 	case jetstream.DeliverByStartTimePolicy:
 		if cfg.OptStartTime == nil {
-			return errInvalidConfig("consumer delivery policy is deliver by start time, but optional start time is not set")
+			return jsConsumerInvalidPolicyErrF.err("consumer delivery policy is deliver by start time, but optional start time is not set")
 		}
 	default:
 		if cfg.OptStartSeq != 0 {
-			return errInvalidConfig("consumer delivery policy is deliver " + deliverName(cfg.DeliverPolicy) + ", but optional start sequence is also set")
+			return jsConsumerInvalidPolicyErrF.err("consumer delivery policy is deliver " + deliverName(cfg.DeliverPolicy) + ", but optional start sequence is also set")
 		}
 		if cfg.OptStartTime != nil {
-			return errInvalidConfig("consumer delivery policy is deliver " + deliverName(cfg.DeliverPolicy) + ", but optional start time is also set")
+			return jsConsumerInvalidPolicyErrF.err("consumer delivery policy is deliver " + deliverName(cfg.DeliverPolicy) + ", but optional start time is also set")
 		}
 	}
 	if e := checkSampling(cfg.SampleFrequency); e != nil {
@@ -113,7 +113,7 @@ func (st *stream) normaliseConsumer(cfg *jetstream.ConsumerConfig) *apiError {
 		return e
 	}
 	if cfg.Replicas > 1 {
-		return errReplicasNotSupported
+		return jsStreamReplicasNotSupportedErr.err()
 	}
 	if e := unsupportedConsumerField(cfg); e != nil {
 		return e
@@ -138,23 +138,23 @@ func (st *stream) checkWorkQueue(cfg *jetstream.ConsumerConfig) *apiError {
 		return nil
 	}
 	if cfg.AckPolicy != jetstream.AckExplicitPolicy {
-		return errWQExplicitAck
+		return jsConsumerWQRequiresExplicitAckErr.err()
 	}
 	if cfg.DeliverPolicy != jetstream.DeliverAllPolicy {
-		return jsErr(400, 10101, "consumer must be deliver all on workqueue stream")
+		return jsConsumerWQConsumerNotDeliverAllErr.err()
 	}
 	filters := consumerFilters(*cfg)
 	for _, other := range st.consumers {
 		if len(filters) == 0 || len(other.filters) == 0 {
 			if len(filters) == 0 && len(other.filters) == 0 {
-				return errWQMultiUnfiltered
+				return jsConsumerWQMultipleUnfilteredErr.err()
 			}
-			return errWQNotUnique
+			return jsConsumerWQConsumerNotUniqueErr.err()
 		}
 		for _, a := range filters {
 			for _, b := range other.filters {
 				if subjectsCollide(a, b) {
-					return errWQNotUnique
+					return jsConsumerWQConsumerNotUniqueErr.err()
 				}
 			}
 		}
@@ -181,7 +181,7 @@ func consumerFilters(cfg jetstream.ConsumerConfig) []string {
 // update applies an updated config to an existing consumer.
 func (c *consumer) update(cfg jetstream.ConsumerConfig) *apiError {
 	old := c.cfg
-	fail := func(desc string) *apiError { return jsErr(500, 10012, desc) }
+	fail := func(desc string) *apiError { return jsConsumerCreateErrF.err(desc) }
 	sameTime := (old.OptStartTime == nil) == (cfg.OptStartTime == nil) &&
 		(old.OptStartTime == nil || old.OptStartTime.Equal(*cfg.OptStartTime))
 	switch {
@@ -207,7 +207,7 @@ func (c *consumer) update(cfg jetstream.ConsumerConfig) *apiError {
 		return fail("can not update push consumer to pull based")
 	case cfg.DeliverSubject != old.DeliverSubject && c.st.j.s.hasInterest(old.DeliverSubject):
 		// someone listens on the current deliver subject: JSConsumerNameExistErr
-		return jsErr(400, 10013, "consumer name already in use")
+		return jsConsumerNameExistErr.err()
 	case cfg.MaxWaiting != old.MaxWaiting:
 		return fail("max waiting can not be updated")
 	}

@@ -204,8 +204,8 @@ func TestNotSupportedErrorIsNotTheServers(t *testing.T) {
 		t.Fatalf("found only %d server error codes", len(codes))
 	}
 	for _, c := range codes {
-		if c[1] == strconv.Itoa(notSupportedErrCode) {
-			t.Fatalf("nats-server uses err_code %d", notSupportedErrCode)
+		if c[1] == strconv.Itoa(fakeNotSupportedErrF.errCode) {
+			t.Fatalf("nats-server uses err_code %d", fakeNotSupportedErrF.errCode)
 		}
 	}
 }
@@ -337,8 +337,8 @@ func wantRefusal(t *testing.T, what, jsonName string, err error, want *apiError)
 		}
 		return
 	}
-	if got.Code != notSupportedCode || int(got.ErrorCode) != notSupportedErrCode || !strings.Contains(got.Description, jsonName) {
-		t.Errorf("%s: %d %d %q, want %d %d naming %s", what, got.Code, got.ErrorCode, got.Description, notSupportedCode, notSupportedErrCode, jsonName)
+	if got.Code != fakeNotSupportedErrF.code || int(got.ErrorCode) != fakeNotSupportedErrF.errCode || !strings.Contains(got.Description, jsonName) {
+		t.Errorf("%s: %d %d %q, want %d %d naming %s", what, got.Code, got.ErrorCode, got.Description, fakeNotSupportedErrF.code, fakeNotSupportedErrF.errCode, jsonName)
 	}
 }
 
@@ -358,9 +358,9 @@ var refusedStreamFields = map[string]struct {
 	set  func(*jetstream.StreamConfig)
 	want *apiError
 }{
-	"num_replicas":   {func(c *jetstream.StreamConfig) { c.Replicas = 3 }, errReplicasNotSupported},
-	"template_owner": {func(c *jetstream.StreamConfig) { c.Template = "T" }, jsErr(400, 10025, `invalid JSON: json: unknown field "template_owner"`)},
-	"mirror_direct":  {func(c *jetstream.StreamConfig) { c.MirrorDirect = true }, errInvalidConfig("stream has no mirror but does have mirror direct")},
+	"num_replicas":   {func(c *jetstream.StreamConfig) { c.Replicas = 3 }, jsStreamReplicasNotSupportedErr.err()},
+	"template_owner": {func(c *jetstream.StreamConfig) { c.Template = "T" }, jsInvalidJSONErr.err(`json: unknown field "template_owner"`)},
+	"mirror_direct":  {func(c *jetstream.StreamConfig) { c.MirrorDirect = true }, jsStreamInvalidConfigF.err("stream has no mirror but does have mirror direct")},
 	"mirror":         {func(c *jetstream.StreamConfig) { c.Subjects = nil; c.Mirror = &jetstream.StreamSource{Name: "O"} }, nil},
 	"sources":        {func(c *jetstream.StreamConfig) { c.Sources = []*jetstream.StreamSource{{Name: "O"}} }, nil},
 	"subject_transform": {func(c *jetstream.StreamConfig) {
@@ -388,7 +388,7 @@ var refusedConsumerFields = map[string]struct {
 	set  func(*jetstream.ConsumerConfig)
 	want *apiError
 }{
-	"num_replicas":  {func(c *jetstream.ConsumerConfig) { c.Replicas = 3 }, errReplicasNotSupported},
+	"num_replicas":  {func(c *jetstream.ConsumerConfig) { c.Replicas = 3 }, jsStreamReplicasNotSupportedErr.err()},
 	"replay_policy": {func(c *jetstream.ConsumerConfig) { c.ReplayPolicy = jetstream.ReplayOriginalPolicy }, nil},
 	"rate_limit_bps": {func(c *jetstream.ConsumerConfig) {
 		c.DeliverSubject = "push"
@@ -463,7 +463,7 @@ func TestRefusedConsumerFields(t *testing.T) {
 	}
 	// nats-server refuses a rate limit on a pull consumer with its own error first.
 	_, err = st.CreateConsumer(ctxT(t), jetstream.ConsumerConfig{Durable: "P", RateLimit: 1 << 20})
-	wantRefusal(t, "rate limit on a pull consumer", "", err, errPullWithRateLimit)
+	wantRefusal(t, "rate limit on a pull consumer", "", err, jsConsumerPullWithRateLimitErr.err())
 	// An update that adds a refused field is refused too.
 	if _, err := st.CreateConsumer(ctxT(t), jetstream.ConsumerConfig{Durable: "U", DeliverSubject: "u"}); err != nil {
 		t.Fatal(err)
@@ -493,8 +493,9 @@ var requestTypes = []requestFields{{
 	server: []string{"JSApiMsgGetRequest"}, client: []string{"apiMsgGetRequest"},
 	// The server's message get ignores multi_last, up_to_seq and up_to_time (alone they make
 	// a bad request, as on the fake).
-	honoured: []string{"seq", "last_by_subj", "next_by_subj", "multi_last", "up_to_seq", "up_to_time"},
-	refused:  []string{"batch", "max_bytes", "start_time", "no_hdr"},
+	honoured: []string{"seq", "last_by_subj", "next_by_subj", "multi_last", "up_to_seq", "up_to_time", "start_time", "no_hdr"},
+	// Batches are for direct gets: nats-server's bad request.
+	refused: []string{"batch", "max_bytes"},
 }, {
 	what:   "direct get request",
 	server: []string{"JSApiMsgGetRequest"}, client: []string{"apiMsgGetRequest"},
@@ -615,15 +616,15 @@ func TestRefusedRequestFields(t *testing.T) {
 			case "message get request":
 				e := requestAPIError(t, nc, "$JS.API.STREAM.MSG.GET.S", `{"seq":1,"`+f+`":`+v+`}`)
 				if f == "batch" || f == "max_bytes" {
-					if *e != *errBadRequest {
+					if *e != *jsBadRequestErr.err() {
 						t.Errorf("message get %s: %+v, want the server's bad request", f, e)
 					}
-				} else if e.Code != notSupportedCode || !strings.Contains(e.Description, f) {
+				} else if e.Code != fakeNotSupportedErrF.code || !strings.Contains(e.Description, f) {
 					t.Errorf("message get %s: %+v, want not supported naming the field", f, e)
 				}
 			case "consumer create request":
 				e := requestAPIError(t, nc, "$JS.API.CONSUMER.CREATE.S.D", `{"stream_name":"S","config":{"name":"D"},"`+f+`":`+v+`}`)
-				if e.Code != notSupportedCode || !strings.Contains(e.Description, f) {
+				if e.Code != fakeNotSupportedErrF.code || !strings.Contains(e.Description, f) {
 					t.Errorf("consumer create %s: %+v, want not supported naming the field", f, e)
 				}
 			default:
@@ -632,7 +633,7 @@ func TestRefusedRequestFields(t *testing.T) {
 		}
 	}
 	e := requestAPIError(t, nc, "$JS.API.STREAM.CREATE.P", `{"name":"P","pedantic":true}`)
-	if e.Code != notSupportedCode || !strings.Contains(e.Description, "pedantic") {
+	if e.Code != fakeNotSupportedErrF.code || !strings.Contains(e.Description, "pedantic") {
 		t.Errorf("stream create pedantic: %+v, want not supported naming the field", e)
 	}
 }

@@ -34,26 +34,49 @@ type storedMsgJSON struct {
 	Time     time.Time `json:"time"`
 }
 
+// msgGet answers STREAM.MSG.GET, checking the request in nats-server's order: the body, then
+// the stream.
 func (j *jetStream) msgGet(reply, name string, body []byte) {
 	const typ = "stream_msg_get_response"
-	var req msgGetRequest
-	st, ok := j.streamRequest(reply, typ, name, body, &req)
-	if !ok {
+	if emptyRequest(body) {
+		j.replyErr(reply, typ, jsBadRequestErr.err())
 		return
 	}
-	if (req.Seq > 0 && req.LastFor != "") || (req.Seq == 0 && req.LastFor == "" && req.NextFor == "") || (req.LastFor != "" && req.NextFor != "") {
-		j.replyErr(reply, typ, errBadRequest)
+	var req msgGetRequest
+	if err := decodeRequest(body, &req); err != nil {
+		j.replyErr(reply, typ, jsInvalidJSONErr.err(err))
 		return
+	}
+	if req.Batch > 0 || req.MaxBytes > 0 || // batched gets are for DIRECT.GET only
+		(req.Seq > 0 && req.LastFor != "") ||
+		(req.Seq == 0 && req.LastFor == "" && req.NextFor == "" && req.StartTime == nil) ||
+		(req.Seq > 0 && req.StartTime != nil) ||
+		(req.StartTime != nil && req.LastFor != "") ||
+		(req.LastFor != "" && req.NextFor != "") {
+		j.replyErr(reply, typ, jsBadRequestErr.err())
+		return
+	}
+	st, ok := j.streams[name]
+	if !ok {
+		j.replyErr(reply, typ, jsStreamNotFoundErr.err())
+		return
+	}
+	if req.StartTime != nil {
+		req.Seq = st.seqFromTime(*req.StartTime)
 	}
 	m := st.find(req)
 	if m == nil {
-		j.replyErr(reply, typ, errNoMessageFound)
+		j.replyErr(reply, typ, jsNoMessageFoundErr.err())
 		return
+	}
+	sm := storedMsgJSON{Subject: m.subj, Sequence: m.seq, Header: m.hdr, Data: m.data, Time: m.ts}
+	if req.NoHeaders {
+		sm.Header = nil
 	}
 	j.reply(reply, struct {
 		apiHead
 		Message storedMsgJSON `json:"message"`
-	}{apiHead{Type: typePrefix + typ}, storedMsgJSON{Subject: m.subj, Sequence: m.seq, Header: m.hdr, Data: m.data, Time: m.ts}})
+	}{apiHead{Type: typePrefix + typ}, sm})
 }
 
 type msgDeleteRequest struct {
@@ -61,21 +84,40 @@ type msgDeleteRequest struct {
 	NoErase bool   `json:"no_erase,omitempty"`
 }
 
+// msgDelete answers STREAM.MSG.DELETE, checking the request in nats-server's order.
 func (j *jetStream) msgDelete(reply, name string, body []byte) {
 	const typ = "stream_msg_delete_response"
-	var req msgDeleteRequest
-	st, ok := j.streamRequest(reply, typ, name, body, &req)
-	if !ok {
+	if emptyRequest(body) {
+		j.replyErr(reply, typ, jsBadRequestErr.err())
 		return
 	}
-	if st.cfg.Sealed || st.cfg.DenyDelete {
-		j.replyErr(reply, typ, jsErr(500, 10057, "message delete not permitted"))
+	var req msgDeleteRequest
+	if err := decodeRequest(body, &req); err != nil {
+		j.replyErr(reply, typ, jsInvalidJSONErr.err(err))
+		return
+	}
+	st, ok := j.streams[name]
+	if !ok {
+		j.replyErr(reply, typ, jsStreamNotFoundErr.err())
+		return
+	}
+	if st.cfg.Sealed {
+		j.replyErr(reply, typ, jsStreamSealedErr.err())
+		return
+	}
+	if st.cfg.DenyDelete {
+		j.replyErr(reply, typ, jsStreamMsgDeleteFailedF.err("message delete not permitted"))
 		return
 	}
 	if st.get(req.Seq) == nil {
-		e := jsErr(400, 10043, "sequence "+strconv.FormatUint(req.Seq, 10)+" not found")
-		if req.Seq > st.last && st.cfg.Storage == jetstream.FileStorage {
-			e = jsErr(500, 10057, "stream store EOF")
+		e := jsSequenceNotFoundErrF.err(req.Seq)
+		if st.cfg.Storage == jetstream.FileStorage { // nats-server's file store has its own errors
+			switch {
+			case req.Seq == 0:
+				e = jsStreamMsgDeleteFailedF.err("no message found")
+			case req.Seq > st.last:
+				e = jsStreamMsgDeleteFailedF.err("stream store EOF")
+			}
 		}
 		j.replyErr(reply, typ, e)
 		return

@@ -110,16 +110,16 @@ var errNotStored = errors.New("not stored")
 func (st *stream) store(subj string, hdr, data []byte) (uint64, bool, *apiError) {
 	now := st.j.s.clock.Now().UTC()
 	if st.cfg.Sealed {
-		return 0, false, jsErr(400, 10109, "invalid operation on sealed stream")
+		return 0, false, jsStreamSealedErr.err()
 	}
 	if st.cfg.MaxMsgSize >= 0 && len(hdr)+len(data) > int(st.cfg.MaxMsgSize) {
-		return 0, false, errMsgTooBig
+		return 0, false, jsStreamMessageExceedsMaximumErr.err()
 	}
 	var rollup string
 	var ttl time.Duration
 	if len(hdr) > 0 {
 		if v, ok := hdrGet(hdr, "Nats-Expected-Stream"); ok && v != st.name() {
-			return 0, false, errStreamNotMatch
+			return 0, false, jsStreamNotMatchErr.err()
 		}
 		if id, ok := hdrGet(hdr, "Nats-Msg-Id"); ok && id != "" {
 			st.pruneDedupe(now)
@@ -128,12 +128,12 @@ func (st *stream) store(subj string, hdr, data []byte) (uint64, bool, *apiError)
 			}
 		}
 		if v, ok := hdrGet(hdr, "Nats-Expected-Last-Msg-Id"); ok && v != st.lastMsgID {
-			return 0, false, jsErr(400, 10070, "wrong last msg ID: "+st.lastMsgID)
+			return 0, false, jsStreamWrongLastMsgIDErrF.err(st.lastMsgID)
 		}
 		if v, ok := hdrGet(hdr, "Nats-Expected-Last-Sequence"); ok {
 			n, err := strconv.ParseUint(v, 10, 64)
 			if err != nil || n != st.last {
-				return 0, false, errWrongLastSeq(st.last)
+				return 0, false, jsStreamWrongLastSequenceErrF.err(st.last)
 			}
 		}
 		if v, ok := hdrGet(hdr, "Nats-Expected-Last-Subject-Sequence"); ok {
@@ -147,27 +147,27 @@ func (st *stream) store(subj string, hdr, data []byte) (uint64, bool, *apiError)
 				have = lm.seq
 			}
 			if err != nil || n != have {
-				return 0, false, errWrongLastSeq(have)
+				return 0, false, jsStreamWrongLastSequenceErrF.err(have)
 			}
 		}
 		if v, ok := hdrGet(hdr, "Nats-Rollup"); ok {
 			if !st.cfg.AllowRollup || st.cfg.DenyPurge {
-				return 0, false, jsErr(500, 10111, "rollup not permitted")
+				return 0, false, jsStreamRollupFailedF.err("rollup not permitted")
 			}
 			switch v {
 			case "sub", "all":
 				rollup = v
 			default:
-				return 0, false, jsErr(500, 10111, "rollup value invalid: "+strconv.Quote(v))
+				return 0, false, jsStreamRollupFailedF.err("rollup value invalid: " + strconv.Quote(v))
 			}
 		}
 		if v, ok := hdrGet(hdr, "Nats-TTL"); ok {
 			if !st.cfg.AllowMsgTTL {
-				return 0, false, errTTLDisabled
+				return 0, false, jsMessageTTLDisabledErr.err()
 			}
 			d, err := parseTTL(v)
 			if err != nil {
-				return 0, false, errTTLInvalid
+				return 0, false, jsMessageTTLInvalidErr.err()
 			}
 			ttl = d
 		}
@@ -182,15 +182,15 @@ func (st *stream) store(subj string, hdr, data []byte) (uint64, bool, *apiError)
 	if st.cfg.Discard == jetstream.DiscardNew {
 		switch {
 		case st.cfg.MaxMsgs > 0 && int64(st.msgs.len()) >= st.cfg.MaxMsgs:
-			return 0, false, errStoreFailed("maximum messages exceeded")
+			return 0, false, jsStreamStoreFailedF.err("maximum messages exceeded")
 		case st.cfg.MaxBytes > 0 && st.bytes+size > uint64(st.cfg.MaxBytes):
-			return 0, false, errStoreFailed("maximum bytes exceeded")
+			return 0, false, jsStreamStoreFailedF.err("maximum bytes exceeded")
 		case st.cfg.DiscardNewPerSubject && st.cfg.MaxMsgsPerSubject > 0 && int64(st.subjectCount(subj)) >= st.cfg.MaxMsgsPerSubject:
-			return 0, false, errStoreFailed("maximum messages per subject exceeded")
+			return 0, false, jsStreamStoreFailedF.err("maximum messages per subject exceeded")
 		}
 	}
 	if st.cfg.MaxBytes > 0 && size > uint64(st.cfg.MaxBytes) {
-		return 0, false, errStoreFailed("message size exceeds maximum allowed")
+		return 0, false, jsStreamStoreFailedF.err("message size exceeds maximum allowed")
 	}
 	st.msgs.push(m.seq, m)
 	if m.ttl > 0 {

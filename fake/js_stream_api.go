@@ -18,13 +18,14 @@ type streamInfoResp struct {
 
 func (j *jetStream) streamCreate(reply, name string, body []byte) {
 	const typ = "stream_create_response"
-	var cfg jetstream.StreamConfig
-	if err := decodeRequest(body, &cfg); err != nil {
-		j.replyErr(reply, typ, errInvalidJSON(err))
+	var req streamConfigRequest
+	if err := decodeRequest(body, &req); err != nil {
+		j.replyErr(reply, typ, jsInvalidJSONErr.err(err))
 		return
 	}
+	cfg := req.StreamConfig
 	if cfg.Name != name {
-		j.replyErr(reply, typ, errStreamMismatch)
+		j.replyErr(reply, typ, jsStreamMismatchErr.err())
 		return
 	}
 	if e := j.createStream(cfg); e != nil {
@@ -41,7 +42,7 @@ func (j *jetStream) createStream(cfg jetstream.StreamConfig) *apiError {
 	}
 	if st, ok := j.streams[cfg.Name]; ok {
 		if !reflect.DeepEqual(comparableConfig(cfg), comparableConfig(st.cfg)) {
-			return errStreamNameExist
+			return jsStreamNameExistErr.err()
 		}
 		return nil
 	}
@@ -67,18 +68,19 @@ func (j *jetStream) createStream(cfg jetstream.StreamConfig) *apiError {
 
 func (j *jetStream) streamUpdate(reply, name string, body []byte) {
 	const typ = "stream_update_response"
-	var cfg jetstream.StreamConfig
-	if err := decodeRequest(body, &cfg); err != nil {
-		j.replyErr(reply, typ, errInvalidJSON(err))
+	var req streamConfigRequest
+	if err := decodeRequest(body, &req); err != nil {
+		j.replyErr(reply, typ, jsInvalidJSONErr.err(err))
 		return
 	}
+	cfg := req.StreamConfig
 	if cfg.Name != name {
-		j.replyErr(reply, typ, errStreamMismatch)
+		j.replyErr(reply, typ, jsStreamMismatchErr.err())
 		return
 	}
 	st, ok := j.streams[name]
 	if !ok {
-		j.replyErr(reply, typ, errStreamNotFound)
+		j.replyErr(reply, typ, jsStreamNotFoundErr.err())
 		return
 	}
 	if e := normaliseStreamConfig(&cfg); e != nil {
@@ -87,19 +89,22 @@ func (j *jetStream) streamUpdate(reply, name string, body []byte) {
 	}
 	switch {
 	case cfg.Storage != st.cfg.Storage:
-		j.replyErr(reply, typ, errInvalidConfig("stream configuration update can not change storage type"))
+		j.replyErr(reply, typ, jsStreamInvalidConfigF.err("stream configuration update can not change storage type"))
 		return
-	case cfg.Retention != st.cfg.Retention:
-		j.replyErr(reply, typ, errInvalidConfig("stream configuration update can not change retention policy"))
+	case cfg.Retention != st.cfg.Retention && (cfg.Retention == jetstream.WorkQueuePolicy || st.cfg.Retention == jetstream.WorkQueuePolicy):
+		j.replyErr(reply, typ, jsStreamInvalidConfigF.err("stream configuration update can not change retention policy to/from workqueue"))
+		return
+	case cfg.Retention != st.cfg.Retention: // nats-server allows limits to interest and back
+		j.replyErr(reply, typ, fakeNotSupportedErrF.err("changing a stream's retention between limits and interest"))
 		return
 	case st.cfg.Sealed && !cfg.Sealed:
-		j.replyErr(reply, typ, errInvalidConfig("stream configuration update can not unseal a sealed stream"))
+		j.replyErr(reply, typ, jsStreamInvalidConfigF.err("stream configuration update can not unseal a sealed stream"))
 		return
 	case st.cfg.DenyDelete && !cfg.DenyDelete:
-		j.replyErr(reply, typ, errInvalidConfig("stream configuration update can not cancel deny message deletes"))
+		j.replyErr(reply, typ, jsStreamInvalidConfigF.err("stream configuration update can not cancel deny message deletes"))
 		return
 	case st.cfg.DenyPurge && !cfg.DenyPurge:
-		j.replyErr(reply, typ, errInvalidConfig("stream configuration update can not cancel deny purge"))
+		j.replyErr(reply, typ, jsStreamInvalidConfigF.err("stream configuration update can not cancel deny purge"))
 		return
 	}
 	if e := j.checkOverlap(&cfg, name); e != nil {
@@ -194,11 +199,11 @@ func (j *jetStream) streamPurge(reply, name string, body []byte) {
 		return
 	}
 	if st.cfg.Sealed || st.cfg.DenyPurge {
-		j.replyErr(reply, typ, jsErr(500, 10110, "stream purge not permitted"))
+		j.replyErr(reply, typ, jsStreamPurgeFailedF.err("stream purge not permitted"))
 		return
 	}
 	if req.Seq > 0 && req.Keep > 0 {
-		j.replyErr(reply, typ, errBadRequest)
+		j.replyErr(reply, typ, jsBadRequestErr.err())
 		return
 	}
 	n := st.purge(req.Filter, req.Seq, req.Keep)
@@ -223,13 +228,18 @@ func (j *jetStream) streamNames(reply string, body []byte, list bool) {
 	if list {
 		typ, limit = "stream_list_response", 256
 	}
-	var req pagedRequest
-	if len(body) > 0 {
-		if err := decodeRequest(body, &req); err != nil {
-			j.replyErr(reply, typ, errInvalidJSON(err))
+	var req streamNamesRequest
+	if objectOrArray(body) {
+		var into any = &req
+		if list {
+			into = (*streamListRequest)(&req)
+		}
+		if err := decodeRequest(body, into); err != nil {
+			j.replyErr(reply, typ, jsInvalidJSONErr.err(err))
 			return
 		}
 	}
+	req.Offset = max(req.Offset, 0)
 	var names []string
 	for name, st := range j.streams {
 		if req.Subject != "" {
@@ -279,13 +289,13 @@ func (j *jetStream) streamNames(reply string, body []byte, list bool) {
 func (j *jetStream) streamRequest(reply, typ, name string, body []byte, req any) (*stream, bool) {
 	if req != nil && len(body) > 0 {
 		if err := decodeRequest(body, req); err != nil {
-			j.replyErr(reply, typ, errInvalidJSON(err))
+			j.replyErr(reply, typ, jsInvalidJSONErr.err(err))
 			return nil, false
 		}
 	}
 	st, ok := j.streams[name]
 	if !ok {
-		j.replyErr(reply, typ, errStreamNotFound)
+		j.replyErr(reply, typ, jsStreamNotFoundErr.err())
 	}
 	return st, ok
 }

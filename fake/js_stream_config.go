@@ -15,7 +15,7 @@ const defaultDuplicates = 2 * time.Minute
 // normalise fills in defaults as nats-server does and checks what it checks.
 func normaliseStreamConfig(cfg *jetstream.StreamConfig) *apiError {
 	if cfg.Name == "" || strings.ContainsAny(cfg.Name, ".*> \t\r\n/\\") {
-		return errInvalidConfig("stream name is required and can not contain '.', '*', '>'")
+		return jsStreamInvalidConfigF.err("stream name is required and can not contain '.', '*', '>'")
 	}
 	if cfg.MaxMsgs == 0 {
 		cfg.MaxMsgs = -1
@@ -36,17 +36,17 @@ func normaliseStreamConfig(cfg *jetstream.StreamConfig) *apiError {
 		cfg.Replicas = 1
 	}
 	if cfg.Replicas > 1 {
-		return errReplicasNotSupported
+		return jsStreamReplicasNotSupportedErr.err()
 	}
 	if cfg.Template != "" {
 		// nats-server's stream config has no such field any more: its strict decoding refuses it.
-		return errInvalidJSON(errors.New(`json: unknown field "template_owner"`))
+		return jsInvalidJSONErr.err(errors.New(`json: unknown field "template_owner"`))
 	}
 	if cfg.MaxAge < 0 {
-		return errInvalidConfig("max age needs to be >= 0")
+		return jsStreamInvalidConfigF.err("max age can not be negative")
 	}
 	if cfg.Duplicates < 0 {
-		return errInvalidConfig("duplicates window can not be negative")
+		return jsStreamInvalidConfigF.err("duplicates window can not be negative")
 	}
 	if cfg.Duplicates == 0 && cfg.Mirror == nil {
 		if cfg.MaxAge != 0 && cfg.MaxAge < defaultDuplicates {
@@ -56,38 +56,38 @@ func normaliseStreamConfig(cfg *jetstream.StreamConfig) *apiError {
 		}
 	}
 	if cfg.MaxAge != 0 && cfg.Duplicates > cfg.MaxAge {
-		return errInvalidConfig("duplicates window can not be larger then max age")
+		return jsStreamInvalidConfigF.err("duplicates window can not be larger then max age")
 	}
 	if cfg.DiscardNewPerSubject && (cfg.Discard != jetstream.DiscardNew || cfg.MaxMsgsPerSubject <= 0) {
-		return errInvalidConfig("discard new per subject requires discard new policy to be set")
+		return jsStreamInvalidConfigF.err("discard new per subject requires discard new policy to be set")
 	}
 	if cfg.MirrorDirect && cfg.Mirror == nil {
-		return errInvalidConfig("stream has no mirror but does have mirror direct")
+		return jsStreamInvalidConfigF.err("stream has no mirror but does have mirror direct")
 	}
 	if cfg.PersistMode == jetstream.AsyncPersistMode && cfg.Storage != jetstream.FileStorage {
-		return errInvalidConfig("async persist mode is only supported on file storage")
+		return jsStreamInvalidConfigF.err("async persist mode is only supported on file storage")
 	}
 	if len(cfg.Subjects) == 0 {
 		cfg.Subjects = []string{cfg.Name}
 	}
 	for _, s := range cfg.Subjects {
 		if !subject.ValidPattern(s) {
-			return errInvalidConfig("invalid subject")
+			return jsStreamInvalidConfigF.err("invalid subject")
 		}
 		if s == ">" && !cfg.NoAck {
-			return errInvalidConfig("capturing all subjects requires no-ack to be true")
+			return jsStreamInvalidConfigF.err("capturing all subjects requires no-ack to be true")
 		}
 	}
 	for i, a := range cfg.Subjects {
 		for _, b := range cfg.Subjects[i+1:] {
 			if subjectsCollide(a, b) {
-				return errInvalidConfig("duplicate subjects detected")
+				return jsStreamInvalidConfigF.err("duplicate subjects detected")
 			}
 		}
 	}
 	if cfg.SubjectDeleteMarkerTTL > 0 {
 		if cfg.SubjectDeleteMarkerTTL < time.Second {
-			return errInvalidConfig("subject delete marker TTL must be at least 1 second")
+			return jsStreamInvalidConfigF.err("subject delete marker TTL must be at least 1 second")
 		}
 		// nats-server (not pedantic) turns on what markers need: TTLs, and rollups for the
 		// Nats-Rollup: sub each marker carries
@@ -169,7 +169,7 @@ func (j *jetStream) checkOverlap(cfg *jetstream.StreamConfig, self string) *apiE
 		for _, a := range cfg.Subjects {
 			for _, b := range other.cfg.Subjects {
 				if subjectsCollide(a, b) {
-					return errSubjectOverlap
+					return jsStreamSubjectOverlapErr.err()
 				}
 			}
 		}

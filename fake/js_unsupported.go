@@ -17,38 +17,6 @@ import (
 // whose description names what is refused; nothing is accepted and then not honoured. What a
 // single nats-server itself refuses (clustering, replicas) gets the server's own error.
 
-var (
-	// JSClusterRequiredErr
-	errClusterRequired = jsErr(503, 10010, "JetStream clustering support required")
-	// JSSnapshotDeliverSubjectInvalidErr
-	errSnapshotDeliverSubject = jsErr(400, 10015, "deliver subject not valid")
-	// JSStreamNameExistRestoreFailedErr
-	errRestoreNameExists = jsErr(400, 10130, "stream name already in use, cannot restore")
-	// JSConsumerInvalidPriorityGroupErr
-	errInvalidPriorityGroup = jsErr(400, 10160, "Provided priority group does not exist for this consumer")
-	// JSConsumerInvalidGroupNameErr
-	errInvalidGroupName = jsErr(400, 10162, "Valid priority group name must match A-Z, a-z, 0-9, -_/=)+ and may not exceed 16 characters")
-	// JSConsumerEmptyGroupName
-	errEmptyGroupName = jsErr(400, 10161, "Group name cannot be an empty string")
-	// JSConsumerPriorityPolicyWithoutGroup
-	errPriorityPolicyWithoutGroup = jsErr(400, 10159, "Setting PriorityPolicy requires at least one PriorityGroup to be set")
-	// JSConsumerPriorityGroupWithPolicyNone
-	errPriorityGroupWithPolicyNone = jsErr(400, 10196, "consumer can not have priority groups when policy is none")
-	// JSConsumerPinnedTTLWithoutPriorityPolicyNone
-	errPinnedTTLWithoutPolicy = jsErr(400, 10197, "PinnedTTL cannot be set when PriorityPolicy is none")
-	// JSConsumerPushWithPriorityGroupErr
-	errPushWithPriorityGroup = jsErr(400, 10178, "priority groups can not be used with push consumers")
-	// JSConsumerPullWithRateLimitErr
-	errPullWithRateLimit = jsErr(400, 10086, "consumer in pull mode can not have rate limit set")
-	// JSStreamReplicasNotSupportedErr
-	errReplicasNotSupported = jsErr(500, 10074, "replicas > 1 not supported in non-clustered mode")
-)
-
-// errInvalidSampling is JSConsumerInvalidSamplingErrF.
-func errInvalidSampling(err error) *apiError {
-	return jsErr(400, 10095, "failed to parse consumer sampling configuration: "+errString(err))
-}
-
 func errString(err error) string {
 	if err == nil {
 		return "<nil>"
@@ -56,25 +24,13 @@ func errString(err error) string {
 	return err.Error()
 }
 
-// The fake's own error for what it does not support yet. No nats-server error uses this code
-// and err_code: a client can tell "the fake cannot" from anything a server says.
-const (
-	notSupportedCode    = 501
-	notSupportedErrCode = 19001
-)
-
-// errNotSupported refuses what, which names an API endpoint or a config or request field.
-func errNotSupported(what string) *apiError {
-	return jsErr(notSupportedCode, notSupportedErrCode, what+": not supported by the fake yet")
-}
-
 // errFieldNotSupported refuses a field: kind is what it belongs to ("stream config"), name its
 // JSON name and goName its name in nats.go.
 func errFieldNotSupported(kind, name, goName string) *apiError {
 	if goName == "" {
-		return errNotSupported(kind + " field " + name)
+		return fakeNotSupportedErrF.err(kind + " field " + name)
 	}
-	return errNotSupported(kind + " field " + name + " (" + goName + ")")
+	return fakeNotSupportedErrF.err(kind + " field " + name + " (" + goName + ")")
 }
 
 // unsupportedStreamField is the first stream config field the fake accepts from clients but
@@ -110,26 +66,26 @@ var validGroupName = regexp.MustCompile(`^[a-zA-Z0-9/_=-]{1,16}$`)
 func checkPriority(cfg *jetstream.ConsumerConfig) *apiError {
 	if cfg.PriorityPolicy != jetstream.PriorityPolicyNone {
 		if cfg.DeliverSubject != "" {
-			return errPushWithPriorityGroup
+			return jsConsumerPushWithPriorityGroupErr.err()
 		}
 		if len(cfg.PriorityGroups) == 0 {
-			return errPriorityPolicyWithoutGroup
+			return jsConsumerPriorityPolicyWithoutGroup.err()
 		}
 		for _, g := range cfg.PriorityGroups {
 			if g == "" {
-				return errEmptyGroupName
+				return jsConsumerEmptyGroupName.err()
 			}
 			if !validGroupName.MatchString(g) {
-				return errInvalidGroupName
+				return jsConsumerInvalidGroupNameErr.err()
 			}
 		}
 		return nil
 	}
 	if len(cfg.PriorityGroups) > 0 {
-		return errPriorityGroupWithPolicyNone
+		return jsConsumerPriorityGroupWithPolicyNone.err()
 	}
 	if cfg.PinnedTTL > 0 {
-		return errPinnedTTLWithoutPolicy
+		return jsConsumerPinnedTTLWithoutPriorityPolicyNone.err()
 	}
 	return nil
 }
@@ -141,7 +97,7 @@ func unsupportedConsumerField(cfg *jetstream.ConsumerConfig) *apiError {
 	switch {
 	case cfg.PriorityPolicy != jetstream.PriorityPolicyNone || len(cfg.PriorityGroups) > 0 || cfg.PinnedTTL != 0:
 		// nats-server takes the three together or not at all.
-		return errNotSupported("consumer config fields priority_policy, priority_groups and priority_timeout (PriorityPolicy, PriorityGroups, PinnedTTL)")
+		return fakeNotSupportedErrF.err("consumer config fields priority_policy, priority_groups and priority_timeout (PriorityPolicy, PriorityGroups, PinnedTTL)")
 	case cfg.PauseUntil != nil && !cfg.PauseUntil.IsZero():
 		return refuse("pause_until", "PauseUntil")
 	case cfg.RateLimit != 0:
@@ -161,7 +117,7 @@ func checkSampling(freq string) *apiError {
 	}
 	n, err := strconv.Atoi(strings.TrimSuffix(freq, "%"))
 	if err != nil || n < 0 {
-		return errInvalidSampling(err)
+		return jsConsumerInvalidSamplingErrF.err(errString(err))
 	}
 	return nil
 }
@@ -190,74 +146,12 @@ func (p *nextPriority) check() string {
 	return ""
 }
 
-// msgGetExtras are the fields of a message get request nats-server reads beyond the fake's.
-type msgGetExtras struct {
-	Batch        int        `json:"batch,omitempty"`
-	MaxBytes     int        `json:"max_bytes,omitempty"`
-	StartTime    *time.Time `json:"start_time,omitempty"`
-	MultiLastFor []string   `json:"multi_last,omitempty"`
-	UpToSeq      uint64     `json:"up_to_seq,omitempty"`
-	UpToTime     *time.Time `json:"up_to_time,omitempty"`
-	NoHeaders    bool       `json:"no_hdr,omitempty"`
-}
-
-// unsupported is the first field set, by its JSON name, or "".
-func (x *msgGetExtras) unsupported() string {
-	switch {
-	case x.Batch != 0:
-		return "batch"
-	case x.MaxBytes != 0:
-		return "max_bytes"
-	case x.StartTime != nil:
-		return "start_time"
-	case len(x.MultiLastFor) > 0:
-		return "multi_last"
-	case x.UpToSeq != 0:
-		return "up_to_seq"
-	case x.UpToTime != nil:
-		return "up_to_time"
-	case x.NoHeaders:
-		return "no_hdr"
-	}
-	return ""
-}
-
-// refuseMsgGet answers a STREAM.MSG.GET request with a field the fake does not honour. A batch
-// is a bad request on nats-server too, before it looks for the stream; a start time or no_hdr it
-// honours, so the fake refuses them naming the field. The server's message get ignores the
-// other fields, and so does the fake. It reports whether it answered.
-func (j *jetStream) refuseMsgGet(r *apiRequest) bool {
-	const typ = "stream_msg_get_response"
-	var x msgGetExtras
-	if len(r.body) == 0 || json.Unmarshal(r.body, &x) != nil {
-		return false
-	}
-	if x.Batch > 0 || x.MaxBytes > 0 {
-		j.replyErr(r.reply, typ, errBadRequest)
-		return true
-	}
-	if _, ok := j.streams[r.arg(3)]; !ok {
-		return false
-	}
-	f := ""
-	switch {
-	case x.StartTime != nil:
-		f = "start_time"
-	case x.NoHeaders:
-		f = "no_hdr"
-	default:
-		return false
-	}
-	j.replyErr(r.reply, typ, errFieldNotSupported("message get request", f, ""))
-	return true
-}
-
 // The endpoints below are every $JS.API subject nats-server serves beyond the fake's own.
 
 // clusterOnly answers an endpoint only a cluster serves, as a single nats-server does.
 func clusterOnly(typ string) func(j *jetStream, r *apiRequest) bool {
 	return func(j *jetStream, r *apiRequest) bool {
-		j.replyErr(r.reply, typ, errClusterRequired)
+		j.replyErr(r.reply, typ, jsClusterRequiredErr.err())
 		return true
 	}
 }
@@ -302,7 +196,7 @@ func (j *jetStream) consumerPause(r *apiRequest) bool {
 	body := strings.TrimSpace(string(r.body))
 	if body != "" && (body[0] == '{' || body[0] == '[') {
 		if err := decodeRequest(r.body, &req); err != nil {
-			j.replyErrShaped(r.reply, typ, errInvalidJSON(err))
+			j.replyErrShaped(r.reply, typ, jsInvalidJSONErr.err(err))
 			return true
 		}
 	}
@@ -311,7 +205,7 @@ func (j *jetStream) consumerPause(r *apiRequest) bool {
 		return true
 	}
 	if !req.PauseUntil.IsZero() {
-		j.replyErrShaped(r.reply, typ, errNotSupported("CONSUMER.PAUSE"))
+		j.replyErrShaped(r.reply, typ, fakeNotSupportedErrF.err("CONSUMER.PAUSE"))
 		return true
 	}
 	// A resume: the fake's consumers are never paused.
@@ -331,18 +225,18 @@ func (j *jetStream) consumerUnpin(r *apiRequest) bool {
 		Group string `json:"group"`
 	}
 	if err := json.Unmarshal(r.body, &req); err != nil {
-		j.replyErr(r.reply, typ, errInvalidJSON(err))
+		j.replyErr(r.reply, typ, jsInvalidJSONErr.err(err))
 		return true
 	}
 	switch {
 	case req.Group == "":
-		j.replyErr(r.reply, typ, errInvalidJSON(errors.New("consumer group not specified")))
+		j.replyErr(r.reply, typ, jsInvalidJSONErr.err(errors.New("consumer group not specified")))
 	case !validGroupName.MatchString(req.Group):
-		j.replyErr(r.reply, typ, errInvalidGroupName)
+		j.replyErr(r.reply, typ, jsConsumerInvalidGroupNameErr.err())
 	default:
 		e := j.lookupConsumer(r.arg(2), r.arg(3))
 		if e == nil {
-			e = errInvalidPriorityGroup
+			e = jsConsumerInvalidPriorityGroupErr.err()
 		}
 		j.replyErr(r.reply, typ, e)
 	}
@@ -362,11 +256,11 @@ func (j *jetStream) consumerReset(r *apiRequest) bool {
 			Seq uint64 `json:"seq,omitempty"`
 		}
 		if err := json.Unmarshal([]byte(body), &req); err != nil {
-			j.replyErrShaped(r.reply, typ, errInvalidJSON(err))
+			j.replyErrShaped(r.reply, typ, jsInvalidJSONErr.err(err))
 			return true
 		}
 	}
-	j.replyErrShaped(r.reply, typ, errNotSupported("CONSUMER.RESET"))
+	j.replyErrShaped(r.reply, typ, fakeNotSupportedErrF.err("CONSUMER.RESET"))
 	return true
 }
 
@@ -374,11 +268,11 @@ func (j *jetStream) consumerReset(r *apiRequest) bool {
 func (j *jetStream) streamSnapshot(r *apiRequest) bool {
 	const typ = "stream_snapshot_response"
 	if isEmptyRequest(r.body) {
-		j.replyErr(r.reply, typ, errBadRequest)
+		j.replyErr(r.reply, typ, jsBadRequestErr.err())
 		return true
 	}
 	if _, ok := j.streams[r.arg(2)]; !ok {
-		j.replyErr(r.reply, typ, errStreamNotFound)
+		j.replyErr(r.reply, typ, jsStreamNotFoundErr.err())
 		return true
 	}
 	var req struct {
@@ -389,14 +283,14 @@ func (j *jetStream) streamSnapshot(r *apiRequest) bool {
 		CheckMsgs      bool   `json:"jsck,omitempty"`
 	}
 	if err := decodeRequest(r.body, &req); err != nil {
-		j.replyErr(r.reply, typ, errInvalidJSON(err))
+		j.replyErr(r.reply, typ, jsInvalidJSONErr.err(err))
 		return true
 	}
 	if req.DeliverSubject == "" || !subject.ValidLiteral(req.DeliverSubject) {
-		j.replyErr(r.reply, typ, errSnapshotDeliverSubject)
+		j.replyErr(r.reply, typ, jsSnapshotDeliverSubjectInvalidErr.err())
 		return true
 	}
-	j.replyErr(r.reply, typ, errNotSupported("STREAM.SNAPSHOT"))
+	j.replyErr(r.reply, typ, fakeNotSupportedErrF.err("STREAM.SNAPSHOT"))
 	return true
 }
 
@@ -404,7 +298,7 @@ func (j *jetStream) streamSnapshot(r *apiRequest) bool {
 func (j *jetStream) streamRestore(r *apiRequest) bool {
 	const typ = "stream_restore_response"
 	if isEmptyRequest(r.body) {
-		j.replyErrShaped(r.reply, typ, errBadRequest)
+		j.replyErrShaped(r.reply, typ, jsBadRequestErr.err())
 		return true
 	}
 	var req struct {
@@ -412,7 +306,7 @@ func (j *jetStream) streamRestore(r *apiRequest) bool {
 		State  json.RawMessage        `json:"state"`
 	}
 	if err := decodeRequest(r.body, &req); err != nil {
-		j.replyErrShaped(r.reply, typ, errInvalidJSON(err))
+		j.replyErrShaped(r.reply, typ, jsInvalidJSONErr.err(err))
 		return true
 	}
 	name := r.arg(2)
@@ -420,7 +314,7 @@ func (j *jetStream) streamRestore(r *apiRequest) bool {
 		req.Config.Name = name
 	}
 	if req.Config.Name != name {
-		j.replyErrShaped(r.reply, typ, errStreamMismatch)
+		j.replyErrShaped(r.reply, typ, jsStreamMismatchErr.err())
 		return true
 	}
 	if e := normaliseStreamConfig(&req.Config); e != nil {
@@ -428,10 +322,10 @@ func (j *jetStream) streamRestore(r *apiRequest) bool {
 		return true
 	}
 	if _, ok := j.streams[name]; ok {
-		j.replyErrShaped(r.reply, typ, errRestoreNameExists)
+		j.replyErrShaped(r.reply, typ, jsStreamNameExistRestoreFailedErr.err())
 		return true
 	}
-	j.replyErrShaped(r.reply, typ, errNotSupported("STREAM.RESTORE"))
+	j.replyErrShaped(r.reply, typ, fakeNotSupportedErrF.err("STREAM.RESTORE"))
 	return true
 }
 
@@ -439,10 +333,10 @@ func (j *jetStream) streamRestore(r *apiRequest) bool {
 func (j *jetStream) lookupConsumer(streamName, name string) *apiError {
 	st, ok := j.streams[streamName]
 	if !ok {
-		return errStreamNotFound
+		return jsStreamNotFoundErr.err()
 	}
 	if _, ok := st.consumers[name]; !ok {
-		return errConsumerNotFound
+		return jsConsumerNotFoundErr.err()
 	}
 	return nil
 }

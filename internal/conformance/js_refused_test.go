@@ -305,9 +305,9 @@ func TestJSRefusedPullPriorityFields(t *testing.T) {
 	})
 }
 
-// The JSON message get: a batch is nats-server's bad request, on both; a start time it
-// honours, and the fake refuses naming it.
-func TestJSRefusedMsgGetFields(t *testing.T) {
+// The JSON message get: a batch is nats-server's bad request, on both; a start time is
+// honoured, on both.
+func TestJSMsgGetFields(t *testing.T) {
 	eachJS(t, func(t *testing.T, env *natstest.Env) {
 		spStream(t, env, jetstream.StreamConfig{Name: "G", Subjects: []string{"g.>"}})
 		spPub(t, env, "g.a", "1")
@@ -315,10 +315,6 @@ func TestJSRefusedMsgGetFields(t *testing.T) {
 		covErr(t, covRequest(t, env, "$JS.API.STREAM.MSG.GET.G", `{"seq":1,"batch":2}`), typ, covBadRequest)
 		covErr(t, covRequest(t, env, "$JS.API.STREAM.MSG.GET.X", `{"seq":1,"max_bytes":2}`), typ, covBadRequest)
 		a := covRequest(t, env, "$JS.API.STREAM.MSG.GET.G", `{"start_time":"2000-01-01T00:00:00Z"}`)
-		if covFake(env) {
-			covNotSupported(t, a.Error, "start_time")
-			return
-		}
 		if a.Error != nil || !strings.Contains(string(a.raw), `"subject":"g.a"`) {
 			t.Errorf("get by start time: %s, want g.a", a.raw)
 		}
