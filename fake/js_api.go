@@ -104,7 +104,7 @@ var apiEndpoints = []apiEndpoint{
 		return true
 	}},
 	{"STREAM.INFO.*", func(j *jetStream, r *apiRequest) bool { j.streamInfo(r.reply, r.arg(2), r.body); return true }},
-	{"STREAM.DELETE.*", func(j *jetStream, r *apiRequest) bool { j.streamDelete(r.reply, r.arg(2)); return true }},
+	{"STREAM.DELETE.*", emptyOnly("stream_delete_response", func(j *jetStream, r *apiRequest) { j.streamDelete(r.reply, r.arg(2)) })},
 	{"STREAM.PURGE.*", func(j *jetStream, r *apiRequest) bool { j.streamPurge(r.reply, r.arg(2), r.body); return true }},
 	{"STREAM.NAMES", func(j *jetStream, r *apiRequest) bool { j.streamNames(r.reply, r.body, false); return true }},
 	{"STREAM.LIST", func(j *jetStream, r *apiRequest) bool { j.streamNames(r.reply, r.body, true); return true }},
@@ -135,8 +135,8 @@ var apiEndpoints = []apiEndpoint{
 		}
 		return true
 	}},
-	{"CONSUMER.INFO.*.*", func(j *jetStream, r *apiRequest) bool { j.consumerInfo(r.reply, r.arg(2), r.arg(3)); return true }},
-	{"CONSUMER.DELETE.*.*", func(j *jetStream, r *apiRequest) bool { j.consumerDelete(r.reply, r.arg(2), r.arg(3)); return true }},
+	{"CONSUMER.INFO.*.*", emptyOnly("consumer_info_response", func(j *jetStream, r *apiRequest) { j.consumerInfo(r.reply, r.arg(2), r.arg(3)) })},
+	{"CONSUMER.DELETE.*.*", emptyOnly("consumer_delete_response", func(j *jetStream, r *apiRequest) { j.consumerDelete(r.reply, r.arg(2), r.arg(3)) })},
 	{"CONSUMER.NAMES.*", func(j *jetStream, r *apiRequest) bool { j.consumerNames(r.reply, r.arg(2), r.body, false); return true }},
 	{"CONSUMER.LIST.*", func(j *jetStream, r *apiRequest) bool { j.consumerNames(r.reply, r.arg(2), r.body, true); return true }},
 	{"CONSUMER.MSG.NEXT.*.*", func(j *jetStream, r *apiRequest) bool { return j.pullRequest(r.reply, r.arg(3), r.arg(4), r.body) }},
@@ -166,6 +166,19 @@ var apiEndpoints = []apiEndpoint{
 	{"META.RESCUE", noAnswer},
 	{"ACCOUNT.>", noAnswer},
 	{">", noAnswer},
+}
+
+// emptyOnly serves an endpoint that takes no request body, as nats-server does: anything but an
+// empty body or an empty JSON object is refused before anything else is looked at.
+func emptyOnly(typ string, serve func(j *jetStream, r *apiRequest)) func(j *jetStream, r *apiRequest) bool {
+	return func(j *jetStream, r *apiRequest) bool {
+		if !emptyRequest(r.body) {
+			j.replyErr(r.reply, typ, jsNotEmptyRequestErr.err())
+			return true
+		}
+		serve(j, r)
+		return true
+	}
 }
 
 // handleAPI serves one request on $JS.API.> through apiEndpoints. It reports false where

@@ -102,6 +102,10 @@ func (j *jetStream) consumerCreate(reply string, kind createSubject, streamName,
 		j.replyErr(reply, typ, e)
 		return
 	}
+	if e := refuseServerOnlyConsumer(body, cfg.DeliverSubject != ""); e != nil {
+		j.replyErr(reply, typ, e)
+		return
+	}
 	if cfg.Name == "" {
 		cfg.Name = generateConsumerName()
 	}

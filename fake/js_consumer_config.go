@@ -1,7 +1,6 @@
 package fake
 
 import (
-	"encoding/json"
 	"strings"
 	"time"
 
@@ -85,26 +84,8 @@ func (st *stream) normaliseConsumer(cfg *jetstream.ConsumerConfig) *apiError {
 	if cfg.Durable == "" && cfg.InactiveThreshold == 0 {
 		cfg.InactiveThreshold = 5 * time.Second
 	}
-	switch cfg.DeliverPolicy {
-	case jetstream.DeliverLastPerSubjectPolicy:
-		if len(filters) == 0 {
-			return jsConsumerInvalidPolicyErrF.err("consumer delivery policy is deliver last per subject, but optional filter subject is not set")
-		}
-	case jetstream.DeliverByStartSequencePolicy:
-		if cfg.OptStartSeq == 0 {
-			return jsConsumerInvalidPolicyErrF.err("consumer delivery policy is deliver by start sequence, but optional start sequence is not set")
-		}
-	case jetstream.DeliverByStartTimePolicy:
-		if cfg.OptStartTime == nil {
-			return jsConsumerInvalidPolicyErrF.err("consumer delivery policy is deliver by start time, but optional start time is not set")
-		}
-	default:
-		if cfg.OptStartSeq != 0 {
-			return jsConsumerInvalidPolicyErrF.err("consumer delivery policy is deliver " + deliverName(cfg.DeliverPolicy) + ", but optional start sequence is also set")
-		}
-		if cfg.OptStartTime != nil {
-			return jsConsumerInvalidPolicyErrF.err("consumer delivery policy is deliver " + deliverName(cfg.DeliverPolicy) + ", but optional start time is also set")
-		}
+	if e := checkStartPolicy(cfg, len(filters) > 0); e != nil {
+		return e
 	}
 	if e := checkSampling(cfg.SampleFrequency); e != nil {
 		return e
@@ -127,9 +108,46 @@ func (st *stream) normaliseConsumer(cfg *jetstream.ConsumerConfig) *apiError {
 	return nil
 }
 
-func deliverName(p jetstream.DeliverPolicy) string {
-	b, _ := json.Marshal(p)
-	return strings.Trim(string(b), `"`)
+// checkStartPolicy checks the deliver policy against the optional start sequence and time, in
+// nats-server's order and words.
+func checkStartPolicy(cfg *jetstream.ConsumerConfig, filtered bool) *apiError {
+	badStart := func(dp, start string) *apiError {
+		return jsConsumerInvalidPolicyErrF.err("consumer delivery policy is deliver " + dp + ", but optional start " + start + " is also set")
+	}
+	notSet := func(dp, what string) *apiError {
+		return jsConsumerInvalidPolicyErrF.err("consumer delivery policy is deliver " + dp + ", but optional " + what + " is not set")
+	}
+	names := map[jetstream.DeliverPolicy]string{
+		jetstream.DeliverAllPolicy: "all", jetstream.DeliverLastPolicy: "last",
+		jetstream.DeliverLastPerSubjectPolicy: "last per subject", jetstream.DeliverNewPolicy: "new",
+	}
+	switch p := cfg.DeliverPolicy; p {
+	case jetstream.DeliverAllPolicy, jetstream.DeliverLastPolicy, jetstream.DeliverLastPerSubjectPolicy, jetstream.DeliverNewPolicy:
+		if cfg.OptStartSeq > 0 {
+			return badStart(names[p], "sequence")
+		}
+		if cfg.OptStartTime != nil {
+			return badStart(names[p], "time")
+		}
+		if p == jetstream.DeliverLastPerSubjectPolicy && !filtered {
+			return notSet(names[p], "filter subject")
+		}
+	case jetstream.DeliverByStartSequencePolicy:
+		if cfg.OptStartSeq == 0 {
+			return notSet("by start sequence", "start sequence")
+		}
+		if cfg.OptStartTime != nil {
+			return badStart("by start sequence", "time")
+		}
+	case jetstream.DeliverByStartTimePolicy:
+		if cfg.OptStartTime == nil {
+			return notSet("by start time", "start time")
+		}
+		if cfg.OptStartSeq != 0 {
+			return badStart("by start time", "start sequence")
+		}
+	}
+	return nil
 }
 
 // checkWorkQueue applies a work queue's rules to a new consumer.

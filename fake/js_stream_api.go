@@ -28,6 +28,10 @@ func (j *jetStream) streamCreate(reply, name string, body []byte) {
 		j.replyErr(reply, typ, jsStreamMismatchErr.err())
 		return
 	}
+	if e := refuseServerOnlyStream(body); e != nil {
+		j.replyErr(reply, typ, e)
+		return
+	}
 	if e := j.createStream(cfg); e != nil {
 		j.replyErr(reply, typ, e)
 		return
@@ -76,6 +80,10 @@ func (j *jetStream) streamUpdate(reply, name string, body []byte) {
 	cfg := req.StreamConfig
 	if cfg.Name != name {
 		j.replyErr(reply, typ, jsStreamMismatchErr.err())
+		return
+	}
+	if e := refuseServerOnlyStream(body); e != nil {
+		j.replyErr(reply, typ, e)
 		return
 	}
 	st, ok := j.streams[name]

@@ -45,6 +45,9 @@ func normaliseStreamConfig(cfg *jetstream.StreamConfig) *apiError {
 	if cfg.MaxAge < 0 {
 		return jsStreamInvalidConfigF.err("max age can not be negative")
 	}
+	if cfg.MaxAge != 0 && cfg.MaxAge < 100*time.Millisecond {
+		return jsStreamInvalidConfigF.err("max age needs to be >= 100ms")
+	}
 	if cfg.Duplicates < 0 {
 		return jsStreamInvalidConfigF.err("duplicates window can not be negative")
 	}
@@ -58,8 +61,22 @@ func normaliseStreamConfig(cfg *jetstream.StreamConfig) *apiError {
 	if cfg.MaxAge != 0 && cfg.Duplicates > cfg.MaxAge {
 		return jsStreamInvalidConfigF.err("duplicates window can not be larger then max age")
 	}
-	if cfg.DiscardNewPerSubject && (cfg.Discard != jetstream.DiscardNew || cfg.MaxMsgsPerSubject <= 0) {
-		return jsStreamInvalidConfigF.err("discard new per subject requires discard new policy to be set")
+	if cfg.Duplicates > 0 && cfg.Duplicates < 100*time.Millisecond {
+		return jsStreamInvalidConfigF.err("duplicates window needs to be >= 100ms")
+	}
+	if cfg.DenyPurge && cfg.AllowRollup {
+		return jsStreamInvalidConfigF.err("roll-ups require the purge permission")
+	}
+	if cfg.DiscardNewPerSubject {
+		if cfg.Discard != jetstream.DiscardNew {
+			return jsStreamInvalidConfigF.err("discard new per subject requires discard new policy to be set")
+		}
+		if cfg.MaxMsgsPerSubject <= 0 {
+			return jsStreamInvalidConfigF.err("discard new per subject requires max msgs per subject > 0")
+		}
+	}
+	if cfg.SubjectDeleteMarkerTTL < 0 {
+		return jsStreamInvalidConfigF.err("subject delete marker TTL must not be negative")
 	}
 	if cfg.MirrorDirect && cfg.Mirror == nil {
 		return jsStreamInvalidConfigF.err("stream has no mirror but does have mirror direct")

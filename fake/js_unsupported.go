@@ -33,6 +33,50 @@ func errFieldNotSupported(kind, name, goName string) *apiError {
 	return fakeNotSupportedErrF.err(kind + " field " + name + " (" + goName + ")")
 }
 
+// Config keys nats-server reads that nats.go's types lack (the strict decoding accepts them, as
+// the server does): read from the request body itself, and refused or honoured as the server
+// does on a single server.
+type streamServerOnly struct {
+	Placement *struct {
+		Preferred string `json:"preferred"`
+	} `json:"placement"`
+}
+
+type consumerServerOnly struct {
+	Config struct {
+		Direct   bool `json:"direct"`
+		Sourcing bool `json:"sourcing"`
+	} `json:"config"`
+}
+
+// refuseServerOnlyStream refuses a preferred server in a stream's placement, as nats-server does.
+func refuseServerOnlyStream(body []byte) *apiError {
+	var x streamServerOnly
+	if json.Unmarshal(body, &x) == nil && x.Placement != nil && x.Placement.Preferred != "" {
+		return jsStreamInvalidConfigF.err("preferred server not permitted in placement")
+	}
+	return nil
+}
+
+// refuseServerOnlyConsumer refuses the consumer flags nats-server keeps for the consumers of
+// mirrors and sources: direct on a pull consumer with the server's error, and otherwise with the
+// fake's, which has neither.
+func refuseServerOnlyConsumer(body []byte, push bool) *apiError {
+	var x consumerServerOnly
+	if json.Unmarshal(body, &x) != nil {
+		return nil
+	}
+	switch {
+	case x.Config.Direct && !push:
+		return jsConsumerDirectRequiresPushErr.err()
+	case x.Config.Direct:
+		return errFieldNotSupported("consumer config", "direct", "")
+	case x.Config.Sourcing:
+		return errFieldNotSupported("consumer config", "sourcing", "")
+	}
+	return nil
+}
+
 // unsupportedStreamField is the first stream config field the fake accepts from clients but
 // does not implement, or nil. It runs after every check nats-server makes, so that what the
 // server refuses is refused with the server's error.
