@@ -16,6 +16,7 @@ type apiHead struct {
 
 // reply answers an API request with v as JSON.
 func (j *jetStream) reply(to string, v any) {
+	j.api.total++ // as nats-server counts: each answer, after it is made
 	if to == "" {
 		return
 	}
@@ -193,7 +194,6 @@ func (j *jetStream) handleAPI(m *message) bool {
 	if j.closed {
 		return false
 	}
-	j.api.total++
 	for i := range apiEndpoints {
 		if subject.Matches(apiEndpoints[i].pattern, subj) {
 			return apiEndpoints[i].serve(j, r)

@@ -141,3 +141,41 @@ func TestJSNotEmptyRequest(t *testing.T) {
 		}
 	})
 }
+
+// TestJSAccountAPICounts: the account's API figures count each answered request once, after
+// answering it (an account info request does not count itself), errors among them; pull
+// requests and direct gets are not API requests.
+func TestJSAccountAPICounts(t *testing.T) {
+	eachJS(t, func(t *testing.T, env *natstest.Env) {
+		nc := env.Connect()
+		js, err := jetstream.New(nc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := waitCtx(t)
+		before, err := js.AccountInfo(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := spStream(t, env, jetstream.StreamConfig{Name: "S", Subjects: []string{"s.>"}, AllowDirect: true}) // 1
+		spPub(t, env, "s.a", "one")
+		c := spConsumer(t, s, jetstream.ConsumerConfig{Durable: "C"}) // 2
+		spTake(t, c, 1)                                               // a pull request
+		if _, err := s.GetLastMsgForSubject(ctx, "s.a"); err != nil { // a direct get
+			t.Fatal(err)
+		}
+		if _, err := js.Stream(ctx, "MISSING"); err == nil { // 3, an error
+			t.Fatal("stream MISSING found")
+		}
+		after, err := js.AccountInfo(ctx) // 4 (the first account info), not itself
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := after.API.Total-before.API.Total, uint64(4); got != want {
+			t.Errorf("API total grew by %d, want %d", got, want)
+		}
+		if got, want := after.API.Errors-before.API.Errors, uint64(1); got != want {
+			t.Errorf("API errors grew by %d, want %d", got, want)
+		}
+	})
+}
