@@ -262,9 +262,20 @@ func (c *consumer) notifyMaxDeliveries(sseq, dc uint64) {
 // when a push consumer moves to a new deliver subject; one that has had its max deliveries is
 // given up on instead.
 func (c *consumer) expirePending() {
+	c.redeliverDue(func(*pendingAck) bool { return true })
+	c.scheduleAck()
+}
+
+// redeliverDue queues for redelivery, in stream order, each message waiting for its ack that is
+// not queued already and that due selects, or gives up on it once it has had its max deliveries.
+func (c *consumer) redeliverDue(due func(*pendingAck) bool) {
+	queued := make(map[uint64]bool, len(c.rdq))
+	for _, seq := range c.rdq {
+		queued[seq] = true
+	}
 	var expired []uint64
-	for seq := range c.pending {
-		if !slices.Contains(c.rdq, seq) {
+	for seq, p := range c.pending {
+		if !queued[seq] && due(p) {
 			expired = append(expired, seq)
 		}
 	}
@@ -284,5 +295,4 @@ func (c *consumer) expirePending() {
 			h.Ack = AckExpired
 		}
 	}
-	c.scheduleAck()
 }

@@ -1,7 +1,6 @@
 package fake
 
 import (
-	"slices"
 	"time"
 )
 
@@ -17,8 +16,12 @@ func (c *consumer) stopTimers() {
 // scheduleAck sets the ack timer for the earliest deadline among pending messages.
 func (c *consumer) scheduleAck() {
 	var next time.Time
+	queued := make(map[uint64]bool, len(c.rdq))
+	for _, seq := range c.rdq {
+		queued[seq] = true
+	}
 	for seq, p := range c.pending {
-		if slices.Contains(c.rdq, seq) {
+		if queued[seq] {
 			continue
 		}
 		if next.IsZero() || p.deadline.Before(next) {
@@ -45,29 +48,7 @@ func (c *consumer) checkPending() {
 		return
 	}
 	now := j.s.clock.Now()
-	var expired []uint64
-	for seq, p := range c.pending {
-		if slices.Contains(c.rdq, seq) || p.deadline.After(now) {
-			continue
-		}
-		expired = append(expired, seq)
-	}
-	slices.Sort(expired)
-	for _, seq := range expired {
-		dc := c.rdc[seq] + 1
-		if c.cfg.MaxDeliver > 0 && dc >= uint64(c.cfg.MaxDeliver) {
-			p := c.pending[seq]
-			c.notifyMaxDeliveries(seq, dc)
-			delete(c.pending, seq)
-			c.moveAckFloor(p.dseq, seq)
-			c.rdc[seq] = dc
-			continue
-		}
-		c.rdq = append(c.rdq, seq)
-		if h := c.history[seq]; h != nil && h.Ack != Naked {
-			h.Ack = AckExpired
-		}
-	}
+	c.redeliverDue(func(p *pendingAck) bool { return !p.deadline.After(now) })
 	c.scheduleAck()
 	c.kick()
 }
