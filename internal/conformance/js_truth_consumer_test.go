@@ -193,26 +193,33 @@ func TestLegacyQueueSubscribeSpread(t *testing.T) {
 			}
 			subs = append(subs, legacyUnsub(t, sub))
 		}
-		for i := range n {
-			legacyPublish(t, js, "l.q", fmt.Sprint(i))
-		}
-		kvEventually(t, "all messages to be delivered", func() bool {
-			total := 0
-			for _, sub := range subs {
-				total += queued(t, sub)
-			}
-			return total >= n
-		})
-		var got [][]*nats.Msg
-		for i, sub := range subs {
-			msgs := takeQueued(t, sub)
-			if len(msgs) == 0 {
-				t.Errorf("member %d got none of %d messages", i, n)
-			}
-			got = append(got, msgs)
-		}
-		sameTotal(t, "workers", seq("", n), got...)
+		spreadOver(t, js, subs, n)
 	})
+}
+
+// spreadOver publishes n messages on l.q and checks that the queue members' subscriptions
+// shared them: every member got some, and each message went to exactly one.
+func spreadOver(t *testing.T, js nats.JetStreamContext, subs []*nats.Subscription, n int) {
+	t.Helper()
+	for i := range n {
+		legacyPublish(t, js, "l.q", fmt.Sprint(i))
+	}
+	kvEventually(t, "all messages to be delivered", func() bool {
+		total := 0
+		for _, sub := range subs {
+			total += queued(t, sub)
+		}
+		return total >= n
+	})
+	var got [][]*nats.Msg
+	for i, sub := range subs {
+		msgs := takeQueued(t, sub)
+		if len(msgs) == 0 {
+			t.Errorf("member %d got none of %d messages", i, n)
+		}
+		got = append(got, msgs)
+	}
+	sameTotal(t, "workers", seq("", n), got...)
 }
 
 // TestJSPushDurableBoundKeepsSubject: a create request for an existing push durable that names
@@ -285,25 +292,7 @@ func TestLegacyQueueSubscribeConcurrent(t *testing.T) {
 		for _, sub := range subs {
 			legacyUnsub(t, sub)
 		}
-		for i := range n {
-			legacyPublish(t, js, "l.q", fmt.Sprint(i))
-		}
-		kvEventually(t, "all messages to be delivered", func() bool {
-			total := 0
-			for _, sub := range subs {
-				total += queued(t, sub)
-			}
-			return total >= n
-		})
-		var got [][]*nats.Msg
-		for i, sub := range subs {
-			msgs := takeQueued(t, sub)
-			if len(msgs) == 0 {
-				t.Errorf("member %d got none of %d messages", i, n)
-			}
-			got = append(got, msgs)
-		}
-		sameTotal(t, "workers", seq("", n), got...)
+		spreadOver(t, js, subs, n)
 	})
 }
 
