@@ -23,6 +23,7 @@ type jetStream struct {
 	outbox   []*message
 	closed   bool
 	api      struct{ total, errors uint64 }
+	call     *apiCall      // the API request being answered
 	kick     chan struct{} // interest changed: push consumers may deliver
 	watching bool
 	done     chan struct{}

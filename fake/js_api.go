@@ -17,14 +17,14 @@ type apiHead struct {
 // reply answers an API request with v as JSON.
 func (j *jetStream) reply(to string, v any) {
 	j.api.total++ // as nats-server counts: each answer, after it is made
-	if to == "" {
-		return
-	}
 	b, err := json.Marshal(v)
 	if err != nil {
 		b, _ = json.Marshal(apiHead{Error: jsStreamGeneralErrorF.err(err)})
 	}
-	j.s.sendTo(to, &message{subject: to, data: b})
+	if to != "" {
+		j.s.sendTo(to, &message{subject: to, data: b})
+	}
+	j.audit(b)
 }
 
 func (j *jetStream) replyErr(to, typ string, e *apiError) {
@@ -194,6 +194,8 @@ func (j *jetStream) handleAPI(m *message) bool {
 	if j.closed {
 		return false
 	}
+	j.call = &apiCall{subject: m.subject, body: r.body, from: m.from}
+	defer func() { j.call = nil }()
 	for i := range apiEndpoints {
 		if subject.Matches(apiEndpoints[i].pattern, subj) {
 			return apiEndpoints[i].serve(j, r)
