@@ -16,19 +16,23 @@ type streamInfoResp struct {
 	Limit  int `json:"limit"`
 }
 
-func (j *jetStream) streamCreate(reply, name string, body []byte) {
-	const typ = "stream_create_response"
+// streamRequestConfig reads the config of a STREAM.CREATE or UPDATE request for stream name, as
+// nats-server reads it.
+func streamRequestConfig(name string, body []byte) (jetstream.StreamConfig, *apiError) {
 	var req streamConfigRequest
 	if err := decodeRequest(body, &req); err != nil {
-		j.replyErr(reply, typ, jsInvalidJSONErr.err(err))
-		return
+		return req.StreamConfig, jsInvalidJSONErr.err(err)
 	}
-	cfg := req.StreamConfig
-	if cfg.Name != name {
-		j.replyErr(reply, typ, jsStreamMismatchErr.err())
-		return
+	if req.Name != name {
+		return req.StreamConfig, jsStreamMismatchErr.err()
 	}
-	if e := refuseServerOnlyStream(body); e != nil {
+	return req.StreamConfig, refuseServerOnlyStream(body)
+}
+
+func (j *jetStream) streamCreate(reply, name string, body []byte) {
+	const typ = "stream_create_response"
+	cfg, e := streamRequestConfig(name, body)
+	if e != nil {
 		j.replyErr(reply, typ, e)
 		return
 	}
@@ -72,17 +76,8 @@ func (j *jetStream) createStream(cfg jetstream.StreamConfig) *apiError {
 
 func (j *jetStream) streamUpdate(reply, name string, body []byte) {
 	const typ = "stream_update_response"
-	var req streamConfigRequest
-	if err := decodeRequest(body, &req); err != nil {
-		j.replyErr(reply, typ, jsInvalidJSONErr.err(err))
-		return
-	}
-	cfg := req.StreamConfig
-	if cfg.Name != name {
-		j.replyErr(reply, typ, jsStreamMismatchErr.err())
-		return
-	}
-	if e := refuseServerOnlyStream(body); e != nil {
+	cfg, e := streamRequestConfig(name, body)
+	if e != nil {
 		j.replyErr(reply, typ, e)
 		return
 	}
