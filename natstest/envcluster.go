@@ -128,6 +128,7 @@ func startEmbeddedCluster(c *config) (instance, error) {
 		}
 		o.Authorization = c.token
 		o.MaxPayload = c.maxPayload
+		c.liveness(o)
 	})
 	set := &clusterSet{tb: c.tb, cfg: cfg, write: c.log, storeRoot: c.storeDir}
 	if set.tb == nil {
