@@ -127,8 +127,8 @@ func WithPingInterval(d time.Duration) Option { return func(c *config) { c.pingE
 func WithMaxPingsOut(n int) Option { return func(c *config) { c.maxPingsOut = n } }
 
 // WithAuthTimeout sets how long a connection may go without CONNECT when authentication is
-// required (WithUsers, WithToken), on the fake and embedded backends; the container backend
-// refuses it (put authorization { timeout } in WithConfigFile).
+// required (WithUsers, WithToken), on every backend. Without authentication there is no such
+// timeout, on nats-server as on the fake.
 func WithAuthTimeout(d time.Duration) Option { return func(c *config) { c.authTimeout = d } }
 
 // credentials are the connect options that present the configured user or token.
