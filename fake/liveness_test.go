@@ -5,8 +5,10 @@ import (
 	"errors"
 	"io"
 	"net"
+	"slices"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -234,4 +236,40 @@ func TestLameDuck(t *testing.T) {
 		t.Fatal(err)
 	}
 	rawConn(t, s)
+}
+
+// In a testing/synctest bubble the server's PINGs run on the bubble's clock: a connection that
+// does not answer is found stale after minutes of virtual time, at once.
+func TestStaleConnectionInBubble(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s, err := NewServer(WithoutListener(), WithPingInterval(time.Minute))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		c, err := s.InProcessConn()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		r := bufio.NewReader(c)
+		start := time.Now()
+		go io.WriteString(c, "CONNECT {\"verbose\":false}\r\n")
+		var got []string
+		for {
+			l, err := r.ReadString('\n')
+			if err != nil {
+				break
+			}
+			if !strings.HasPrefix(l, "INFO ") {
+				got = append(got, strings.TrimSuffix(l, "\r\n"))
+			}
+		}
+		if want := []string{"PING", "PING", "-ERR 'Stale Connection'"}; !slices.Equal(got, want) {
+			t.Fatalf("read %q, want %q", got, want)
+		}
+		if d := time.Since(start); d < 2*time.Minute || d > 2*time.Minute+3*time.Second {
+			t.Fatalf("closed after %v of the bubble's time, want 2m plus the first ping's 2 to 2.4 s", d)
+		}
+	})
 }
