@@ -21,6 +21,8 @@ const (
 	closeSlowConsumer
 	closeKicked
 	closeMaxPayload
+	closeStale
+	closeAuthTimeout
 )
 
 // connectOpts is the client's CONNECT, with nats-server's defaults before it arrives.
@@ -56,6 +58,10 @@ type client struct {
 	pubMsg    message                  // the message being routed, reused: route does not keep it
 	pcd       map[*client]struct{}     // connections written to while routing this read; woken after it
 	subs      map[string]*subscription // by sid; guarded by srv.mu for writes made elsewhere
+	activity  bool                     // this read published or changed subscriptions
+
+	liveMu sync.Mutex
+	live   liveness
 
 	// the outbound queue
 	outMu    sync.Mutex
@@ -102,7 +108,7 @@ func newClient(s *Server, id uint64, nc net.Conn, host string) *client {
 // readLoop sends INFO, then reads and handles the client's protocol until the connection ends.
 func (c *client) readLoop() {
 	defer c.srv.connsWG.Done()
-	c.enqueue(c.srv.info(c))
+	c.enqueue(c.srv.info(c, false))
 	bp := readBufs.Get().(*[]byte)
 	defer readBufs.Put(bp)
 	buf := *bp
@@ -111,6 +117,10 @@ func (c *client) readLoop() {
 		if n > 0 {
 			perr := c.rd.feed(buf[:n], c)
 			c.flushPending()
+			if c.activity {
+				c.activity = false
+				c.heard()
+			}
 			if perr != nil {
 				c.protocolError(perr)
 				break
@@ -167,8 +177,14 @@ func (c *client) ok() {
 func (c *client) control(o op, arg []byte) (int, error) {
 	switch o {
 	case opPing:
+		if c.srv.ignoresPing(c) {
+			return -1, nil
+		}
 		c.enqueue([]byte("PONG\r\n"))
-	case opPong, opOK, opInfo:
+		c.pinged()
+	case opPong:
+		c.ponged()
+	case opOK, opInfo:
 		if o == opInfo {
 			var v map[string]any
 			if json.Unmarshal(arg, &v) != nil {
@@ -191,6 +207,9 @@ func (c *client) control(o op, arg []byte) (int, error) {
 
 func (c *client) connect(arg []byte) error {
 	if err := json.Unmarshal(arg, &c.opts); err != nil {
+		return errSilentClose
+	}
+	if !c.connectReceived() {
 		return errSilentClose
 	}
 	s := c.srv
@@ -304,6 +323,7 @@ func (c *client) pubArgs(o op, arg []byte) (int, error) {
 // payload handles the payload of the last PUB or HPUB (the reader's handler).
 func (c *client) payload(p []byte) error {
 	a := &c.pub
+	c.activity = true
 	c.inMsgs.Add(1)
 	c.inBytes.Add(int64(len(p)))
 	c.srv.stats.inMsgs.Add(1)
@@ -340,6 +360,7 @@ func (c *client) flushPending() {
 }
 
 func (c *client) sub(arg []byte) error {
+	c.activity = true
 	var a [4][]byte
 	args := splitArgs(arg, a[:])
 	var subj, queue, sid []byte
@@ -381,6 +402,7 @@ func (c *client) sub(arg []byte) error {
 }
 
 func (c *client) unsub(arg []byte) error {
+	c.activity = true
 	var a [3][]byte
 	args := splitArgs(arg, a[:])
 	var sid []byte
@@ -477,6 +499,7 @@ func (c *client) close(why closeReason) {
 		c.flushEnd = why != closeSlowConsumer && why != closeClient
 		c.outMu.Unlock()
 		close(c.done)
+		c.stopLiveness()
 		if c.flushEnd {
 			// A writer blocked on a client that does not read gives up after a second.
 			c.nc.SetWriteDeadline(time.Now().Add(time.Second))

@@ -27,6 +27,7 @@ const (
 	faultDuplicate
 	faultRefuse
 	faultFail
+	faultIgnorePings
 )
 
 func newFault(k faultKind, pattern string, n int, d time.Duration) *Fault {
@@ -67,10 +68,18 @@ func FailJetStream(pattern string, err jetstream.APIError, n int) *Fault {
 	return f
 }
 
+// IgnorePings leaves the next n PINGs (every one if n <= 0) of the clients named client
+// (every client if client is "") unanswered: no PONG comes back, as from a server that has
+// stopped responding, so the client's own stale-connection detection (nats.PingInterval,
+// nats.MaxPingsOutstanding) closes or reconnects it with nats.ErrStaleConnection. Messages flow
+// as before. client is the connection name (nats.Name), not a subject.
+func IgnorePings(client string, n int) *Fault { return newFault(faultIgnorePings, client, n, 0) }
+
 // A FaultSpec is what a Fault does, for applying it in front of another server: natstest's
 // proxy applies faults to what clients publish to a real nats-server.
 type FaultSpec struct {
-	// Kind is "drop", "delay", "duplicate", "refuse" or "fail".
+	// Kind is "drop", "delay", "duplicate", "refuse", "fail" or "ignore-pings" (whose Pattern
+	// is a client name, "" for every client).
 	Kind string
 	// Pattern is the subjects the fault applies to.
 	Pattern string
@@ -84,7 +93,7 @@ type FaultSpec struct {
 
 // Spec describes f as it was made.
 func (f *Fault) Spec() FaultSpec {
-	names := [...]string{"drop", "delay", "duplicate", "refuse", "fail"}
+	names := [...]string{"drop", "delay", "duplicate", "refuse", "fail", "ignore-pings"}
 	spec := FaultSpec{Kind: names[f.kind], Pattern: f.pattern, N: max(f.n, 0), Delay: f.delay}
 	if f.err != nil {
 		spec.Err = &jetstream.APIError{Code: f.err.Code, ErrorCode: jetstream.ErrorCode(f.err.ErrCode), Description: f.err.Description}
@@ -93,7 +102,7 @@ func (f *Fault) Spec() FaultSpec {
 }
 
 func (f *Fault) String() string {
-	names := [...]string{"drop", "delay", "duplicate", "refuse", "fail"}
+	names := [...]string{"drop", "delay", "duplicate", "refuse", "fail", "ignore-pings"}
 	s := fmt.Sprintf("%s %q", names[f.kind], f.pattern)
 	switch f.kind {
 	case faultDelay:
@@ -131,7 +140,7 @@ func (s *Server) removeFaultLocked(f *Fault) {
 func (s *Server) applyFaultsLocked(m *message) effect {
 	eff := effect{copies: 1}
 	for _, f := range append([]*Fault(nil), s.faults...) {
-		if !matchSub(f.pattern, m.subject) || ((f.kind == faultRefuse || f.kind == faultFail) && m.reply == "") {
+		if f.kind == faultIgnorePings || !matchSub(f.pattern, m.subject) || ((f.kind == faultRefuse || f.kind == faultFail) && m.reply == "") {
 			continue
 		}
 		switch f.kind {

@@ -23,6 +23,7 @@ type options struct {
 	authTimeout time.Duration
 	pingEvery   time.Duration
 	maxPingsOut int
+	ldmGrace    time.Duration
 	logf        func(format string, args ...any)
 	noJetStream bool
 	frozen      bool
@@ -38,6 +39,7 @@ func newOptions(opts []Option) *options {
 		authTimeout: 2 * time.Second,
 		pingEvery:   2 * time.Minute,
 		maxPingsOut: 2,
+		ldmGrace:    10 * time.Second,
 	}
 	for _, opt := range opts {
 		opt(o)
@@ -140,4 +142,46 @@ func WithoutJetStream() Option { return func(o *options) { o.noJetStream = true 
 // ahead of real time.
 func WithFrozenClock(start time.Time) Option {
 	return func(o *options) { o.frozen, o.start = true, start }
+}
+
+// WithPingInterval sets how often the server PINGs each client (nats-server's ping_interval; 2
+// minutes by default). The first PING after CONNECT comes sooner: at most 2 seconds, plus up to
+// 20% at random, as nats-server measures the round trip early. A client heard from (a publish, a
+// subscription change, a PING) within the interval is not pinged. Timers run on the server's
+// clock: FastForward or a testing/synctest bubble moves them. d <= 0 keeps the default.
+func WithPingInterval(d time.Duration) Option {
+	return func(o *options) {
+		if d > 0 {
+			o.pingEvery = d
+		}
+	}
+}
+
+// WithMaxPingsOut sets how many PINGs may go unanswered (nats-server's ping_max; 2 by default):
+// when the next one would exceed it, the server sends -ERR 'Stale Connection' and closes the
+// connection. n <= 0 keeps the default.
+func WithMaxPingsOut(n int) Option {
+	return func(o *options) {
+		if n > 0 {
+			o.maxPingsOut = n
+		}
+	}
+}
+
+// WithAuthTimeout sets how long a connection may go without CONNECT when authentication is
+// required (WithUsers, WithToken): past it the server sends -ERR 'Authentication Timeout' and
+// closes the connection. 2 seconds by default, as nats-server; without authentication there is
+// no such timeout, as in nats-server. d <= 0 keeps the default.
+func WithAuthTimeout(d time.Duration) Option {
+	return func(o *options) {
+		if d > 0 {
+			o.authTimeout = d
+		}
+	}
+}
+
+// WithLameDuckGracePeriod sets how long LameDuck waits, after telling the clients, before it
+// starts closing them (nats-server's lame_duck_grace_period; 10 seconds by default). d < 0 is 0.
+func WithLameDuckGracePeriod(d time.Duration) Option {
+	return func(o *options) { o.ldmGrace = max(d, 0) }
 }

@@ -40,13 +40,15 @@ type Server struct {
 	mu        sync.Mutex
 	closed    bool
 	refusing  bool
+	ldm       bool // in lame duck mode, until AcceptConnections
 	clients   map[uint64]*client
 	nextCID   uint64
 	subs      sublist
 	rng       *rand.Rand
 	rr        map[string]uint64 // round-robin position per queue group
 	faults    []*Fault
-	interestC chan struct{} // closed and replaced when subscriptions change
+	pinged    map[*client]struct{} // clients sent a PING since the last FastForward
+	interestC chan struct{}        // closed and replaced when subscriptions change
 
 	stats   counters
 	connsWG sync.WaitGroup
@@ -183,13 +185,14 @@ func (s *Server) serve(nc net.Conn, host string) error {
 	s.connsWG.Add(2)
 	s.mu.Unlock()
 	s.stats.totalConns.Add(1)
+	c.startLiveness()
 	go c.writeLoop()
 	go c.readLoop()
 	return nil
 }
 
 // info is the INFO line sent to client c.
-func (s *Server) info(c *client) []byte {
+func (s *Server) info(c *client, ldm bool) []byte {
 	type info struct {
 		ServerID     string `json:"server_id"`
 		ServerName   string `json:"server_name"`
@@ -204,6 +207,7 @@ func (s *Server) info(c *client) []byte {
 		JetStream    bool   `json:"jetstream,omitempty"`
 		ClientID     uint64 `json:"client_id"`
 		ClientIP     string `json:"client_ip"`
+		LameDuckMode bool   `json:"ldm,omitempty"`
 	}
 	host, port := "127.0.0.1", 0
 	if s.addr != "" {
@@ -215,6 +219,7 @@ func (s *Server) info(c *client) []byte {
 		ServerID: s.id, ServerName: s.opts.name, Version: Version, Proto: 1, Go: runtime.Version(),
 		Host: host, Port: port, Headers: true, AuthRequired: s.authRequired(),
 		MaxPayload: s.opts.maxPayload, ClientID: c.id, ClientIP: c.host, JetStream: s.js != nil,
+		LameDuckMode: ldm,
 	})
 	return append(append([]byte("INFO "), b...), '\r', '\n')
 }
@@ -272,7 +277,7 @@ func (s *Server) AcceptConnections() error {
 	if s.closed {
 		return ErrServerClosed
 	}
-	s.refusing = false
+	s.refusing, s.ldm = false, false
 	if s.addr == "" || s.ln != nil {
 		return nil
 	}
@@ -290,6 +295,7 @@ func (s *Server) AcceptConnections() error {
 func (s *Server) removeClient(c *client) {
 	s.mu.Lock()
 	delete(s.clients, c.id)
+	delete(s.pinged, c)
 	changed := false
 	for _, sub := range c.subs {
 		s.subs.remove(sub)
@@ -362,6 +368,11 @@ func (s *Server) Now() time.Time { return s.clock.Now() }
 // falls due: ack-wait and back-off redeliveries, nak delays, max-age and TTL expiry, inactive
 // consumers, the duplicate window, Delay faults. A test of a 30-second ack wait takes
 // milliseconds. Timers the client measures with its own clock (idle heartbeats, pull request
-// expiry) stay on real time, since the client would reset if they did not. FastForward must not
-// be called from a message handler that the server is waiting on.
-func (s *Server) FastForward(d time.Duration) { s.clock.advance(d) }
+// expiry) stay on real time, since the client would reset if they did not. The server's PINGs
+// fall due too: FastForward then waits a moment (at most pongPatience) for the clients it pinged
+// to answer, as they would have in the time skipped, so that a jump alone makes no connection
+// stale. FastForward must not be called from a message handler that the server is waiting on.
+func (s *Server) FastForward(d time.Duration) {
+	s.clock.advance(d)
+	s.awaitPongs()
+}

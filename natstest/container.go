@@ -80,11 +80,11 @@ func (containerBackend) start(c *config) (instance, error) {
 		return nil, errors.New("WithServerOptions configures an embedded nats-server: use WithConfigFile on the container backend, or WithBackend(natstest.Embedded)")
 	case c.addr != "" && !strings.HasSuffix(c.addr, ":0"):
 		return nil, errors.New("WithAddr is not supported on the container backend: the container's port is mapped to a free port of 127.0.0.1")
-	case c.configFile != "" && (len(c.users) > 0 || c.maxPayload != 0):
-		return nil, errors.New("WithConfigFile cannot be combined with WithUsers or WithMaxPayload on the container backend: put them in the file")
+	case c.configFile != "" && (len(c.users) > 0 || c.maxPayload != 0 || c.pingEvery != 0 || c.maxPingsOut != 0 || c.authTimeout != 0):
+		return nil, errors.New("WithConfigFile cannot be combined with WithUsers, WithMaxPayload, WithPingInterval, WithMaxPingsOut or WithAuthTimeout on the container backend: put them in the file")
 	}
 	var generated []byte
-	if len(c.users) > 0 || c.maxPayload != 0 {
+	if len(c.users) > 0 || c.maxPayload != 0 || c.pingEvery != 0 || c.maxPingsOut != 0 || c.authTimeout != 0 {
 		generated = containerConfig(c)
 	}
 	ci := &containerInstance{log: c.log, http: &http.Client{Timeout: DefaultTimeout}, creds: c.credentials(), jetStream: c.jetStream}
@@ -166,8 +166,22 @@ func containerConfig(c *config) []byte {
 		}
 		conf["authorization"] = map[string]any{"users": users}
 	}
+	if c.authTimeout != 0 {
+		a, _ := conf["authorization"].(map[string]any)
+		if a == nil {
+			a = map[string]any{}
+			conf["authorization"] = a
+		}
+		a["timeout"] = c.authTimeout.Seconds()
+	}
 	if c.maxPayload != 0 {
 		conf["max_payload"] = c.maxPayload
+	}
+	if c.pingEvery != 0 {
+		conf["ping_interval"] = c.pingEvery.String()
+	}
+	if c.maxPingsOut != 0 {
+		conf["ping_max"] = c.maxPingsOut
 	}
 	var b strings.Builder
 	enc := json.NewEncoder(&b)

@@ -89,9 +89,23 @@ func (c *config) embeddedOptions() (*server.Options, error) {
 	if c.maxPayload != 0 {
 		opts.MaxPayload = c.maxPayload
 	}
+	c.liveness(opts)
 	opts.NoSigs = true
 	opts.NoLog = false
 	return opts, nil
+}
+
+// liveness sets the ping and auth timeout options of opts that c gives.
+func (c *config) liveness(opts *server.Options) {
+	if c.pingEvery != 0 {
+		opts.PingInterval = c.pingEvery
+	}
+	if c.maxPingsOut != 0 {
+		opts.MaxPingsOut = c.maxPingsOut
+	}
+	if c.authTimeout != 0 {
+		opts.AuthTimeout = c.authTimeout.Seconds()
+	}
 }
 
 // serverPermissions is p as nats-server spells it.

@@ -128,6 +128,7 @@ func startEmbeddedCluster(c *config) (instance, error) {
 		}
 		o.Authorization = c.token
 		o.MaxPayload = c.maxPayload
+		c.liveness(o)
 	})
 	set := &clusterSet{tb: c.tb, cfg: cfg, write: c.log, storeRoot: c.storeDir}
 	if set.tb == nil {
@@ -238,9 +239,9 @@ type containerCluster struct {
 
 func startContainerCluster(c *config) (instance, error) {
 	opts := []containers.Option{containers.WithJetStream(c.jetStream)}
-	if len(c.users) > 0 || c.maxPayload != 0 {
+	if len(c.users) > 0 || c.maxPayload != 0 || c.pingEvery != 0 || c.maxPingsOut != 0 || c.authTimeout != 0 {
 		if c.configFile != "" {
-			return nil, errors.New("WithConfigFile cannot be combined with WithUsers or WithMaxPayload on the container backend: put them in the file")
+			return nil, errors.New("WithConfigFile cannot be combined with WithUsers, WithMaxPayload, WithPingInterval, WithMaxPingsOut or WithAuthTimeout on the container backend: put them in the file")
 		}
 		tmp, err := os.MkdirTemp("", "natstest-container-")
 		if err != nil {

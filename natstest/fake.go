@@ -40,6 +40,15 @@ func (fakeBackend) start(c *config) (instance, error) {
 	if c.maxPayload != 0 {
 		opts = append(opts, fake.WithMaxPayload(c.maxPayload))
 	}
+	if c.pingEvery != 0 {
+		opts = append(opts, fake.WithPingInterval(c.pingEvery))
+	}
+	if c.maxPingsOut != 0 {
+		opts = append(opts, fake.WithMaxPingsOut(c.maxPingsOut))
+	}
+	if c.authTimeout != 0 {
+		opts = append(opts, fake.WithAuthTimeout(c.authTimeout))
+	}
 	if c.log != nil {
 		log := c.log
 		opts = append(opts, fake.WithLogf(func(format string, args ...any) { log(fmtLine(format, args...)) }))

@@ -30,6 +30,9 @@ type config struct {
 	users       []fake.User
 	token       string
 	maxPayload  int32
+	pingEvery   time.Duration
+	maxPingsOut int
+	authTimeout time.Duration
 	fakeOpts    []fake.Option
 	noReuse     bool
 	proxy       bool
@@ -113,6 +116,20 @@ func WithToken(token string) Option { return func(c *config) { c.token = token }
 
 // WithMaxPayload sets the largest message payload, headers included, the server accepts.
 func WithMaxPayload(n int32) Option { return func(c *config) { c.maxPayload = n } }
+
+// WithPingInterval sets how often the server PINGs each client (nats-server's ping_interval), on
+// every backend: on the fake the PINGs run on its clock. A client that leaves more than
+// max-pings-out of them unanswered is closed with -ERR 'Stale Connection'.
+func WithPingInterval(d time.Duration) Option { return func(c *config) { c.pingEvery = d } }
+
+// WithMaxPingsOut sets how many server PINGs may go unanswered before the server closes the
+// connection as stale (nats-server's ping_max), on every backend.
+func WithMaxPingsOut(n int) Option { return func(c *config) { c.maxPingsOut = n } }
+
+// WithAuthTimeout sets how long a connection may go without CONNECT when authentication is
+// required (WithUsers, WithToken), on every backend. Without authentication there is no such
+// timeout, on nats-server as on the fake.
+func WithAuthTimeout(d time.Duration) Option { return func(c *config) { c.authTimeout = d } }
 
 // credentials are the connect options that present the configured user or token.
 func (c *config) credentials() []nats.Option {
