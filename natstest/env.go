@@ -344,7 +344,9 @@ func connName(nc *nats.Conn) string {
 }
 
 // Close drains every connection, the recorders' last, stops the server and removes what Start
-// made for it. New calls it in t.Cleanup; it is safe to call more than once.
+// made for it. New calls it in t.Cleanup; it is safe to call more than once. In a
+// testing/synctest bubble it then lets a second of the bubble's time pass (no wall time), for
+// the client's goroutines to end before the bubble does.
 func (e *Env) Close() {
 	e.once.Do(func() {
 		e.mu.Lock()
