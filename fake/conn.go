@@ -123,6 +123,11 @@ func (c *client) readLoop() {
 			}
 			if perr != nil {
 				c.protocolError(perr)
+				// Read on until the writer has flushed the -ERR and closed: over net.Pipe,
+				// which buffers nothing, a client still writing (the PING after a refused
+				// CONNECT) would otherwise never get to read it.
+				for _, err := c.nc.Read(buf); err == nil; _, err = c.nc.Read(buf) {
+				}
 				break
 			}
 		}

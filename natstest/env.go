@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -50,6 +49,11 @@ func New(tb testing.TB, opts ...Option) *Env {
 		tb.Fatal(err)
 	}
 	c.tb = tb
+	leave, err := enterPoolGate(tb.Name(), inBubble())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(leave) // after Close, which is registered later
 	if c.storeDir == "" && needsStore(b) && !c.cluster() {
 		c.storeDir = testStoreDir(tb, c.fileStore)
 	}
@@ -168,9 +172,18 @@ func testStoreDir(tb testing.TB, onDisk bool) string {
 // Backend is the backend the environment runs on.
 func (e *Env) Backend() Backend { return e.backend }
 
-// URL is the server's client URL (nats://127.0.0.1:PORT), or "" for an in-process server. On a
+// URL is the server's client URL (nats://127.0.0.1:PORT), or "" for a server WithInProcess. On a
 // cluster it is every node's URL, node 0 first, joined with commas, as nats.Connect takes them.
-func (e *Env) URL() string { return e.srv.url() }
+// On the fake, the first call opens the TCP port (the Env's own connections go in process): so
+// not inside a testing/synctest bubble, where it fails the test.
+func (e *Env) URL() string {
+	if f, ok := e.srv.(*fakeInstance); ok {
+		if err := f.listen(); err != nil {
+			e.fatalf("natstest: URL: %v", err)
+		}
+	}
+	return e.srv.url()
+}
 
 // Conn is the environment's connection, opened by New (or on first use in an Env made by Start).
 func (e *Env) Conn() *nats.Conn {
@@ -241,7 +254,11 @@ func (e *Env) Dial(opts ...nats.Option) (*nats.Conn, error) {
 
 func (e *Env) dial(opts []nats.Option) (*nats.Conn, error) {
 	all := append(append(append(e.srv.dialOptions(), e.cfg.credentials()...), e.cfg.connectOpts...), opts...)
-	return nats.Connect(e.srv.url(), all...)
+	url := e.srv.url()
+	if d, ok := e.srv.(interface{ dialURL() string }); ok {
+		url = d.dialURL()
+	}
+	return nats.Connect(url, all...)
 }
 
 // Disconnect cuts nc off at the server, as a network failure would: nc sees the connection
@@ -327,7 +344,9 @@ func connName(nc *nats.Conn) string {
 }
 
 // Close drains every connection, the recorders' last, stops the server and removes what Start
-// made for it. New calls it in t.Cleanup; it is safe to call more than once.
+// made for it. New calls it in t.Cleanup; it is safe to call more than once. In a
+// testing/synctest bubble it then lets a second of the bubble's time pass (no wall time), for
+// the client's goroutines to end before the bubble does.
 func (e *Env) Close() {
 	e.once.Do(func() {
 		e.mu.Lock()
@@ -345,7 +364,20 @@ func (e *Env) Close() {
 		for i := len(closers) - 1; i >= 0; i-- {
 			closers[i]()
 		}
+		if inBubble() {
+			settleClient()
+		}
 	})
+}
+
+// settleClient lets the goroutines nats.go leaves behind a closed connection end, in a bubble:
+// a drained subscription's checker and a drain's watcher sleep 100 and 10 ms between looks, and
+// a bubble's clock stops when its main goroutine ends, so a goroutine still asleep then is a
+// deadlock that fails the test. A second of the bubble's time costs no wall time.
+func settleClient() {
+	t := time.NewTimer(time.Second)
+	defer t.Stop()
+	<-t.C
 }
 
 // closeAll ends the connections: each one that still has subscriptions of its own is drained, so
@@ -399,11 +431,21 @@ func (e *Env) hasOwnSubscriptions(nc *nats.Conn) bool {
 	if slices.Contains(subs, mux) {
 		want = 1
 	}
-	deadline := time.Now().Add(2 * time.Millisecond)
-	for nc.NumSubscriptions() > want && time.Now().Before(deadline) {
-		runtime.Gosched()
+	// Timers, not a spin on time.Now: in a testing/synctest bubble a goroutine waiting on a
+	// timer is durably blocked, so the bubble's clock moves on to it, while a spin on the clock
+	// would never see the deadline pass.
+	deadline := time.NewTimer(2 * time.Millisecond)
+	defer deadline.Stop()
+	tick := time.NewTicker(100 * time.Microsecond)
+	defer tick.Stop()
+	for nc.NumSubscriptions() > want {
+		select {
+		case <-deadline.C:
+			return nc.NumSubscriptions() > want
+		case <-tick.C:
+		}
 	}
-	return nc.NumSubscriptions() > want
+	return false
 }
 
 // drainAll drains the connections together and waits, a bounded time, until each has closed.

@@ -262,7 +262,7 @@ func TestLogsOnlyOnFailure(t *testing.T) {
 		})
 		tb.finish()
 		logs := tb.logText()
-		if fail && !strings.Contains(strings.ToLower(logs), "listening for client connections on") {
+		if fail && !strings.Contains(strings.ToLower(logs), "fake serving clients in process") {
 			t.Errorf("failed test: logs = %q, want the server log", logs)
 		}
 		if !fail && logs != "" {

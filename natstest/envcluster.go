@@ -64,6 +64,9 @@ func (c *config) checkCluster(b Backend) error {
 
 // start starts the server, or the cluster, the configuration asks for on b.
 func (c *config) start(b Backend) (instance, error) {
+	if err := c.bubbleCheck(b); err != nil {
+		return nil, err
+	}
 	if c.proxy && c.cluster() {
 		return nil, errors.New("WithProxy is not supported on a cluster")
 	}

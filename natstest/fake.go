@@ -3,6 +3,8 @@ package natstest
 import (
 	"context"
 	"errors"
+	"fmt"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -34,7 +36,8 @@ func (fakeBackend) start(c *config) (instance, error) {
 		}
 		opts = append(opts, fake.WithAddr(c.addr))
 	}
-	if c.inProcess {
+	lazy := !c.inProcess && c.addr == "" && !c.proxy
+	if c.inProcess || lazy {
 		opts = append(opts, fake.WithoutListener())
 	}
 	if c.maxPayload != 0 {
@@ -61,12 +64,70 @@ func (fakeBackend) start(c *config) (instance, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &fakeInstance{srv: s}, nil
+	if lazy && c.log != nil {
+		c.log("natstest: fake serving clients in process; it listens on TCP once Env.URL asks for an address")
+	}
+	return &fakeInstance{srv: s, lazy: lazy, log: c.log}, nil
 }
 
-type fakeInstance struct{ srv *fake.Server }
+// A fakeInstance is a fake server. Unless WithAddr or WithProxy asks for a port, or
+// WithInProcess forbids one, it opens none until Env.URL asks for an address: the Env's own
+// connections (Conn, Connect, Dial, the recorders') reach it in process, over net.Pipe, so that
+// no goroutine waits on a socket. That is what lets New(t) with no option run inside a
+// testing/synctest bubble, whose clock moves only when every goroutine in it is durably
+// blocked, which a goroutine in Accept never is. It costs a test outside a bubble nothing: an
+// in-process connection is faster than one over loopback. A test that hands the server to other
+// code (a URL for a subprocess, a client of another language, a plain nats.Connect) calls
+// Env.URL, which opens a TCP listener on 127.0.0.1 then, joined to the same server: the URL
+// works as it always has, and connections through it are the fake's like any other.
+type fakeInstance struct {
+	srv  *fake.Server
+	lazy bool // no listener of the fake's own: listen opens a bridge
+	log  func(line string)
 
-func (f *fakeInstance) url() string { return f.srv.ClientURL() }
+	mu     sync.Mutex
+	bridge *bridge
+}
+
+// listen opens the TCP bridge of a lazy fake, once. In a bubble it refuses: a goroutine in
+// Accept would keep the bubble's clock from moving.
+func (f *fakeInstance) listen() error {
+	if !f.lazy {
+		return nil
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.bridge != nil {
+		return nil
+	}
+	if inBubble() {
+		return fmt.Errorf("a TCP address for the fake inside a testing/synctest bubble would keep the bubble's clock from moving: connect with Env.Conn, Connect or Dial, which reach the fake in process: %w", errBubble)
+	}
+	b, err := listenBridge(f.srv)
+	if err != nil {
+		return err
+	}
+	f.bridge = b
+	if f.log != nil {
+		f.log("natstest: fake listening for client connections on " + b.url())
+	}
+	return nil
+}
+
+func (f *fakeInstance) url() string {
+	if !f.lazy {
+		return f.srv.ClientURL()
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.bridge == nil {
+		return ""
+	}
+	return f.bridge.url()
+}
+
+// dialURL is the URL the Env's own connections dial: none when they go in process.
+func (f *fakeInstance) dialURL() string { return f.srv.ClientURL() }
 
 func (f *fakeInstance) dialOptions() []nats.Option {
 	if f.srv.ClientURL() == "" {
@@ -98,7 +159,15 @@ func (f *fakeInstance) subscriptions(id clientID) ([]string, error) {
 
 func (f *fakeInstance) disconnect(id clientID) error { return f.srv.DisconnectClient(id.cid) }
 
-func (f *fakeInstance) shutdown() { f.srv.Close() }
+func (f *fakeInstance) shutdown() {
+	f.mu.Lock()
+	b := f.bridge
+	f.mu.Unlock()
+	if b != nil {
+		b.close()
+	}
+	f.srv.Close()
+}
 
 // Server is the fake server under the Env, or nil on another backend: for its state, faults and
 // direct publishes.

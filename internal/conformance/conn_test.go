@@ -386,7 +386,7 @@ func TestConnectionInfo(t *testing.T) {
 		if rtt, err := nc.RTT(); err != nil || rtt <= 0 {
 			t.Errorf("RTT() = %v, %v", rtt, err)
 		}
-	})
+	}, natstest.WithAddr("127.0.0.1:0")) // over TCP: the fake connects in process unless asked for a port
 }
 
 // TestConnectionInfoMaxPayload: a configured maximum payload is what the client is told.
