@@ -298,7 +298,7 @@ func TestJSRefusedPullPriorityFields(t *testing.T) {
 				t.Errorf("%s: %s %q, want 400 %q", body, m.Header.Get("Status"), m.Header.Get("Description"), want)
 			}
 		}
-		m, err := env.Conn().Request("$JS.API.CONSUMER.MSG.NEXT.R.C", []byte(`{"batch":1,"no_wait":true,"group":"g","priority":3}`), patience)
+		m, err := env.Conn().Request("$JS.API.CONSUMER.MSG.NEXT.R.C", []byte(`{"batch":1,"expires":4000000000,"group":"g","priority":3}`), patience)
 		if err != nil || string(m.Data) != "x" {
 			t.Errorf("group and priority on a plain consumer: %v %v, want the message", m, err)
 		}
