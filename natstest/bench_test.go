@@ -17,7 +17,7 @@ var benchBackends = []struct {
 	name string
 	opts []Option
 }{
-	{"fake/tcp", []Option{WithBackend(Fake)}},
+	{"fake/tcp", []Option{WithBackend(Fake), WithAddr("127.0.0.1:0")}},
 	{"embedded/tcp", []Option{WithBackend(Embedded)}},
 	{"fake/inprocess", []Option{WithBackend(Fake), WithInProcess()}},
 	{"embedded/inprocess", []Option{WithBackend(Embedded), WithInProcess()}},

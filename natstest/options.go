@@ -77,8 +77,10 @@ func WithCluster(n int) Option { return func(c *config) { c.nodes, c.nodesGiven 
 // Env.URL is then "".
 func WithInProcess() Option { return func(c *config) { c.inProcess = true } }
 
-// WithAddr listens on addr ("127.0.0.1:4222"; port 0 picks a free one). The default is
-// 127.0.0.1 on a free port.
+// WithAddr listens on addr ("127.0.0.1:4222"; port 0 picks a free one) from the start. Without
+// it the embedded and container backends listen on 127.0.0.1 on a free port, and the fake serves
+// the Env's own connections in process and opens 127.0.0.1 on a free port the first time
+// Env.URL is called.
 func WithAddr(addr string) Option { return func(c *config) { c.addr = addr } }
 
 // WithServerOptions runs the embedded server with a copy of opts, for accounts, auth, limits
