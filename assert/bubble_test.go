@@ -24,6 +24,9 @@ func TestAssertionsInABubble(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if err := env.Conn().Flush(); err != nil { // the server has the SUB before the PUB
+			t.Fatal(err)
+		}
 		if err := env.Connect().Publish("orders.created", []byte(tea)); err != nil {
 			t.Fatal(err)
 		}

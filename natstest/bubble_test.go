@@ -50,6 +50,9 @@ func TestBubblePubSub(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if err := env.Conn().Flush(); err != nil { // the server has the SUB before the PUB
+			t.Fatal(err)
+		}
 		if err := env.Connect().Publish("greet", []byte("hello")); err != nil {
 			t.Fatal(err)
 		}
