@@ -18,7 +18,7 @@ import (
 func TestAssertionsInABubble(t *testing.T) {
 	start := time.Now()
 	synctest.Test(t, func(t *testing.T) {
-		env := natstest.New(t)
+		env := natstest.New(t, natstest.WithBackend(natstest.Fake))
 		rec := env.Record("orders.>")
 		sub, err := env.Conn().SubscribeSync("orders.created")
 		if err != nil {

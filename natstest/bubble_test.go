@@ -43,7 +43,10 @@ func TestBubbleDetected(t *testing.T) {
 	})
 }
 
+// New(t) with no option, the default backend, in a bubble. (The other tests here name the fake:
+// they are about the fake in a bubble whatever NATSTEST_BACKEND says for the rest of the suite.)
 func TestBubblePubSub(t *testing.T) {
+	t.Setenv("NATSTEST_BACKEND", "")
 	bubble(t, func(t *testing.T) {
 		env := New(t)
 		sub, err := env.Conn().SubscribeSync("greet")
@@ -68,7 +71,7 @@ func TestBubblePubSub(t *testing.T) {
 
 func TestBubbleRequestTimeout(t *testing.T) {
 	bubble(t, func(t *testing.T) {
-		env := New(t)
+		env := New(t, WithBackend(Fake))
 		if _, err := env.Conn().SubscribeSync("silent"); err != nil { // never answers
 			t.Fatal(err)
 		}
@@ -86,7 +89,7 @@ func TestBubbleRequestTimeout(t *testing.T) {
 
 func TestBubbleAckWait(t *testing.T) {
 	bubble(t, func(t *testing.T) {
-		env := New(t)
+		env := New(t, WithBackend(Fake))
 		ctx := context.Background()
 		js := env.JetStream()
 		if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "ORDERS", Subjects: []string{"orders.>"}}); err != nil {
@@ -132,7 +135,7 @@ func TestBubbleAckWait(t *testing.T) {
 // them, ends without hanging: Env's cleanup waits on the bubble's clock.
 func TestBubbleCleanupWithOpenSubscriptions(t *testing.T) {
 	bubble(t, func(t *testing.T) {
-		env := New(t)
+		env := New(t, WithBackend(Fake))
 		nc := env.Connect()
 		if _, err := nc.Subscribe("work", func(*nats.Msg) {}); err != nil {
 			t.Fatal(err)
@@ -164,7 +167,7 @@ func TestBubbleParallel(t *testing.T) {
 		t.Run(map[bool]string{true: "bubble", false: "outside"}[bubbled], func(t *testing.T) {
 			t.Parallel()
 			body := func(t *testing.T) {
-				env := New(t)
+				env := New(t, WithBackend(Fake))
 				if _, err := env.Conn().Subscribe("silent", func(*nats.Msg) {}); err != nil {
 					t.Fatal(err)
 				}
@@ -199,7 +202,7 @@ func TestBubbleRefusesRealServers(t *testing.T) {
 			t.Errorf("New(t, WithBackend(Embedded)) in a bubble failed with %q, want the bubble named and the fake", msg)
 		}
 		tb = newFakeTB(t)
-		tb.run(func() { New(tb).URL() })
+		tb.run(func() { New(tb, WithBackend(Fake)).URL() })
 		tb.finish()
 		if msg := tb.errorText(); !strings.Contains(msg, "bubble") {
 			t.Errorf("URL() on the fake in a bubble failed with %q, want the bubble named", msg)
@@ -210,10 +213,10 @@ func TestBubbleRefusesRealServers(t *testing.T) {
 // A bubble inside a test that has an Env open outside it fails at once instead of waiting for
 // the Env forever.
 func TestBubbleAfterOuterEnv(t *testing.T) {
-	New(t)
+	New(t, WithBackend(Fake))
 	synctest.Test(t, func(t *testing.T) {
 		tb := newFakeTB(t)
-		tb.run(func() { New(tb) })
+		tb.run(func() { New(tb, WithBackend(Fake)) })
 		tb.finish()
 		if msg := tb.errorText(); !strings.Contains(msg, "outside its testing/synctest bubble") {
 			t.Errorf("New in a bubble of a test with an Env open: %q", msg)
@@ -232,7 +235,7 @@ func BenchmarkEmptyTimerPool(b *testing.B) {
 // clock.
 func TestBubbleRecorderAndFastForward(t *testing.T) {
 	bubble(t, func(t *testing.T) {
-		env := New(t)
+		env := New(t, WithBackend(Fake))
 		rec := env.Record("events.>")
 		for _, s := range []string{"events.a", "events.b"} {
 			if err := env.Conn().Publish(s, []byte(s)); err != nil {
@@ -265,7 +268,7 @@ func TestBubbleQueuedBehindOuterTest(t *testing.T) {
 	t.Run("group", func(t *testing.T) {
 		t.Run("outside", func(t *testing.T) {
 			t.Parallel()
-			New(t)
+			New(t, WithBackend(Fake))
 			close(opened)
 			tick, deadline := time.NewTicker(time.Millisecond), time.After(10*time.Second)
 			defer tick.Stop()
@@ -279,14 +282,14 @@ func TestBubbleQueuedBehindOuterTest(t *testing.T) {
 				queued = poolGate.queued
 				poolGate.mu.Unlock()
 			}
-			New(t) // would hang if it waited behind the bubble
+			New(t, WithBackend(Fake)) // would hang if it waited behind the bubble
 			close(done)
 		})
 		t.Run("bubble", func(t *testing.T) {
 			t.Parallel()
 			<-opened
 			synctest.Test(t, func(t *testing.T) {
-				New(t)
+				New(t, WithBackend(Fake))
 			})
 			select {
 			case <-done:
@@ -295,4 +298,19 @@ func TestBubbleQueuedBehindOuterTest(t *testing.T) {
 			}
 		})
 	})
+}
+
+// NATSTEST_BACKEND naming a real server, in a bubble: refused before anything of that backend
+// runs (testcontainers' own state, touched from a bubble, would kill the test binary).
+func TestBubbleRefusesBackendFromEnvironment(t *testing.T) {
+	for _, name := range []string{"embedded", "container"} {
+		t.Run(name, func(t *testing.T) {
+			t.Setenv("NATSTEST_BACKEND", name)
+			synctest.Test(t, func(t *testing.T) {
+				if _, err := Start(); !errors.Is(err, errBubble) || !strings.Contains(err.Error(), "WithBackend(natstest.Fake)") {
+					t.Errorf("Start() with NATSTEST_BACKEND=%s in a bubble: %v, want an error that names the fake", name, err)
+				}
+			})
+		})
+	}
 }

@@ -141,6 +141,9 @@ func (c *config) pickBackend() (Backend, error) {
 	if err := c.checkCluster(b); err != nil {
 		return nil, err
 	}
+	if err := c.bubbleCheck(b); err != nil { // before available: a real backend's check is not bubble-safe
+		return nil, err
+	}
 	if err := b.available(); err != nil {
 		return nil, fmt.Errorf("natstest: backend %s is not available here: %w", b, err)
 	}

@@ -18,8 +18,8 @@ import (
 func Example_bubble() {
 	test := func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
-			env := natstest.New(t)
-			env.Conn().Subscribe("svc.slow", func(*nats.Msg) {}) // never replies
+			env := natstest.New(t, natstest.WithBackend(natstest.Fake)) // the default, named: the one a bubble can hold
+			env.Conn().Subscribe("svc.slow", func(*nats.Msg) {})        // never replies
 			env.Conn().Flush()
 
 			start := time.Now()
