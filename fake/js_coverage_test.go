@@ -140,9 +140,10 @@ func TestAPICoverageEverySubjectHasAnEndpoint(t *testing.T) {
 	}
 }
 
-// Sent to the fake, every server subject on an existing stream and consumer is answered, but
-// the silent ones, which time out (never "no responders").
-func TestAPICoverageEverySubjectAnswers(t *testing.T) {
+// coverageServer connects to a fake with stream S (subjects s.>, direct gets on) holding one message and
+// durable consumer C, and a connection to it.
+func coverageServer(t *testing.T) *nats.Conn {
+	t.Helper()
 	s := Run(t, WithoutListener())
 	nc := inproc(t, s)
 	js := jsOn(t, s)
@@ -156,6 +157,13 @@ func TestAPICoverageEverySubjectAnswers(t *testing.T) {
 	if _, err := st.CreateConsumer(ctxT(t), jetstream.ConsumerConfig{Durable: "C"}); err != nil {
 		t.Fatal(err)
 	}
+	return nc
+}
+
+// Sent to the fake, every server subject on an existing stream and consumer is answered, but
+// the silent ones, which time out (never "no responders").
+func TestAPICoverageEverySubjectAnswers(t *testing.T) {
+	nc := coverageServer(t)
 	consts := serverAPIConstants(t)
 	names := slices.Sorted(func(yield func(string) bool) {
 		for k := range consts {
@@ -583,19 +591,7 @@ func requestAPIError(t *testing.T, nc *nats.Conn, subj, body string) *apiError {
 }
 
 func TestRefusedRequestFields(t *testing.T) {
-	s := Run(t, WithoutListener())
-	nc := inproc(t, s)
-	js := jsOn(t, s)
-	st, err := js.CreateStream(ctxT(t), jetstream.StreamConfig{Name: "S", Subjects: []string{"s.>"}, AllowDirect: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := js.Publish(ctxT(t), "s.x", []byte("m")); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.CreateConsumer(ctxT(t), jetstream.ConsumerConfig{Durable: "C"}); err != nil {
-		t.Fatal(err)
-	}
+	nc := coverageServer(t)
 	values := map[string]string{
 		"min_pending": `1`, "min_ack_pending": `1`, "id": `"pin"`, "batch": `2`, "max_bytes": `100`,
 		"start_time": `"2020-01-01T00:00:00Z"`, "no_hdr": `true`, "multi_last": `["s.x"]`,

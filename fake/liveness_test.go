@@ -69,13 +69,21 @@ func (p *rawPipe) closed() {
 	}
 }
 
-// A connection that never answers the server's PINGs is pinged max-pings-out times, then closed
-// as stale: the first PING within 2.4 s of CONNECT, the next ones a ping interval apart.
-func TestStaleConnectionOnFastForward(t *testing.T) {
+// pingedConn is a raw connection, through CONNECT, to a fake on a frozen clock that pings every
+// minute.
+func pingedConn(t *testing.T) (*Server, *rawPipe) {
+	t.Helper()
 	s := Run(t, WithoutListener(), WithFrozenClock(time.Unix(1e9, 0)), WithPingInterval(time.Minute))
 	p := rawConn(t, s)
 	p.send("CONNECT {\"verbose\":false}\r\nPING\r\n")
 	p.expect("PONG")
+	return s, p
+}
+
+// A connection that never answers the server's PINGs is pinged max-pings-out times, then closed
+// as stale: the first PING within 2.4 s of CONNECT, the next ones a ping interval apart.
+func TestStaleConnectionOnFastForward(t *testing.T) {
+	s, p := pingedConn(t)
 	s.FastForward(2400 * time.Millisecond)
 	p.expect("PING")
 	s.FastForward(time.Minute)
@@ -87,10 +95,7 @@ func TestStaleConnectionOnFastForward(t *testing.T) {
 
 // A connection that answers every PING stays, however far the clock moves.
 func TestAnsweredPingsKeepConnection(t *testing.T) {
-	s := Run(t, WithoutListener(), WithFrozenClock(time.Unix(1e9, 0)), WithPingInterval(time.Minute))
-	p := rawConn(t, s)
-	p.send("CONNECT {\"verbose\":false}\r\nPING\r\n")
-	p.expect("PONG")
+	s, p := pingedConn(t)
 	s.FastForward(2400 * time.Millisecond)
 	for range 5 {
 		p.expect("PING")
@@ -105,10 +110,7 @@ func TestAnsweredPingsKeepConnection(t *testing.T) {
 // A client heard from within the interval (here its own PING) is not pinged; the first PING
 // after CONNECT goes out regardless, to measure the round trip.
 func TestActivityDelaysPing(t *testing.T) {
-	s := Run(t, WithoutListener(), WithFrozenClock(time.Unix(1e9, 0)), WithPingInterval(time.Minute))
-	p := rawConn(t, s)
-	p.send("CONNECT {\"verbose\":false}\r\nPING\r\n")
-	p.expect("PONG")
+	s, p := pingedConn(t)
 	s.FastForward(2400 * time.Millisecond)
 	p.expect("PING")
 	p.send("PONG\r\n")
