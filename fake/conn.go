@@ -185,8 +185,8 @@ func (c *client) control(o op, arg []byte) (int, error) {
 		if c.srv.ignoresPing(c) {
 			return -1, nil
 		}
+		c.pinged() // before the PONG: once the client has it, the server counts its PING (lame duck's INFO goes to it)
 		c.enqueue([]byte("PONG\r\n"))
-		c.pinged()
 	case opPong:
 		c.ponged()
 	case opOK, opInfo:
