@@ -39,6 +39,13 @@ func (c *clock) freeze(at time.Time) {
 	c.mu.Unlock()
 }
 
+// isFrozen reports whether the clock moves only when the test moves it.
+func (c *clock) isFrozen() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.frozen
+}
+
 func (c *clock) nowLocked() time.Time {
 	if c.frozen {
 		return c.at

@@ -50,10 +50,10 @@ type consumer struct {
 	lastActive    time.Time // on the server clock, for the inactive threshold
 	lastDelivery  time.Time // reported as delivered.last_active
 	lastAck       time.Time // reported as ack_floor.last_active
-	hb            *realTimer
-	lastSent      time.Time // real time of the last push delivery or heartbeat
-	pbytes, fcsz  int       // push flow control: bytes sent and not yet cleared, and covered by fcid
-	fcid          string    // the flow-control request waiting for the client's answer
+	hb            *clientTimer
+	lastSent      since  // the last push delivery or heartbeat
+	pbytes, fcsz  int    // push flow control: bytes sent and not yet cleared, and covered by fcid
+	fcid          string // the flow-control request waiting for the client's answer
 	gone          bool
 }
 

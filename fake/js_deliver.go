@@ -9,29 +9,6 @@ import (
 	"github.com/nats-io/nuid"
 )
 
-// Pull request expiry and idle heartbeats run on real time, whatever the server's clock says: the
-// client measures them with its own clock and would give up or reset otherwise.
-
-// A realTimer is a callback on real time that Close stops and waits for.
-type realTimer struct {
-	t *time.Timer
-	j *jetStream
-}
-
-func (j *jetStream) afterReal(d time.Duration, f func()) *realTimer {
-	j.wg.Add(1)
-	return &realTimer{j: j, t: time.AfterFunc(d, func() {
-		defer j.wg.Done()
-		f()
-	})}
-}
-
-func (t *realTimer) stop() {
-	if t != nil && t.t.Stop() {
-		t.j.wg.Done()
-	}
-}
-
 // A pullRequest is one CONSUMER.MSG.NEXT request waiting for messages.
 type pullRequest struct {
 	c         *consumer
@@ -43,8 +20,8 @@ type pullRequest struct {
 	expires   time.Time
 	hb        time.Duration
 	delivered int
-	lastSent  time.Time
-	exp, hbt  *realTimer
+	lastSent  since
+	exp, hbt  *clientTimer
 	done      bool
 }
 
@@ -131,13 +108,13 @@ func (j *jetStream) pullRequest(reply, streamName, name string, body []byte) boo
 		}
 	}
 	w := &pullRequest{c: c, reply: reply, n: req.Batch, b: req.MaxBytes, maxBytes: req.MaxBytes > 0,
-		noWait: req.NoWait, hb: req.Heartbeat, lastSent: time.Now()}
+		noWait: req.NoWait, hb: req.Heartbeat, lastSent: j.mark()}
 	if req.Expires > 0 {
-		w.expires = time.Now().Add(req.Expires)
-		w.exp = j.afterReal(req.Expires, func() { c.expire(w) })
+		w.expires = j.s.clock.Now().Add(req.Expires)
+		w.exp = j.afterClient(req.Expires, func() { c.expire(w) })
 	}
 	if w.hb > 0 {
-		w.hbt = j.afterReal(w.hb, func() { c.heartbeat(w) })
+		w.hbt = j.afterClient(w.hb, func() { c.heartbeat(w) })
 	}
 	c.waiting = append(c.waiting, w)
 	c.servePull()
@@ -200,7 +177,7 @@ func (c *consumer) servePull() {
 			continue
 		}
 		sent := c.send(w.reply, m, dc)
-		w.lastSent = time.Now()
+		w.lastSent = j.mark()
 		w.delivered++
 		w.n--
 		if w.maxBytes {
@@ -249,13 +226,13 @@ func (c *consumer) heartbeat(w *pullRequest) {
 		return
 	}
 	wait := w.hb
-	if idle := time.Since(w.lastSent); idle >= w.hb {
+	if idle := w.lastSent.idle(j); idle >= w.hb {
 		c.sendHeartbeat(w.reply)
-		w.lastSent = time.Now()
+		w.lastSent = j.mark()
 	} else {
 		wait = w.hb - idle
 	}
-	w.hbt = j.afterReal(wait, func() { c.heartbeat(w) })
+	w.hbt = j.afterClient(wait, func() { c.heartbeat(w) })
 }
 
 func (c *consumer) sendHeartbeat(to string) {
@@ -283,7 +260,7 @@ func (c *consumer) deliverPush() {
 			return
 		}
 		n := c.send(target, m, dc)
-		c.lastSent = time.Now()
+		c.lastSent = j.mark()
 		if c.cfg.FlowControl {
 			c.pbytes += n
 			if c.fcid == "" && c.pbytes > flowWindow/2 {
@@ -327,8 +304,8 @@ func (c *consumer) startHeartbeats() {
 	if c.cfg.IdleHeartbeat <= 0 || c.gone {
 		return
 	}
-	c.lastSent = time.Now()
-	c.hb = c.st.j.afterReal(c.cfg.IdleHeartbeat, c.pushHeartbeat)
+	c.lastSent = c.st.j.mark()
+	c.hb = c.st.j.afterClient(c.cfg.IdleHeartbeat, c.pushHeartbeat)
 }
 
 func (c *consumer) pushHeartbeat() {
@@ -342,7 +319,7 @@ func (c *consumer) pushHeartbeat() {
 	wait := hb
 	if j.s.hasInterest(c.cfg.DeliverSubject) {
 		c.lastActive = j.s.clock.Now()
-		if idle := time.Since(c.lastSent); idle >= hb {
+		if idle := c.lastSent.idle(j); idle >= hb {
 			if c.fcid != "" {
 				c.st.j.status(c.cfg.DeliverSubject, "100 Idle Heartbeat",
 					"Nats-Last-Consumer", strconv.FormatUint(c.dseq, 10),
@@ -351,10 +328,10 @@ func (c *consumer) pushHeartbeat() {
 			} else {
 				c.sendHeartbeat(c.cfg.DeliverSubject)
 			}
-			c.lastSent = time.Now()
+			c.lastSent = j.mark()
 		} else {
 			wait = hb - idle
 		}
 	}
-	c.hb = j.afterReal(wait, c.pushHeartbeat)
+	c.hb = j.afterClient(wait, c.pushHeartbeat)
 }
