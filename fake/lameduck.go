@@ -51,10 +51,10 @@ func (s *Server) LameDuck(duration time.Duration) {
 	}
 	// map order is random but not seeded: sort first, so WithSeed repeats the order
 	slices.SortFunc(clients, func(a, b *client) int { return cmp.Compare(a.id, b.id) })
-	s.rng.Shuffle(len(clients), func(i, j int) { clients[i], clients[j] = clients[j], clients[i] })
+	s.jitter.Shuffle(len(clients), func(i, j int) { clients[i], clients[j] = clients[j], clients[i] })
 	gaps := make([]time.Duration, len(clients))
 	for i := range gaps {
-		v := time.Duration(s.rng.Int64N(int64(si)))
+		v := time.Duration(s.jitter.Int64N(int64(si)))
 		gaps[i] = max(v, si/2)
 	}
 	s.mu.Unlock()

@@ -75,7 +75,7 @@ func (c *client) connectReceived() bool {
 	d := min(s.opts.pingEvery, firstClientPingInterval)
 	if d/5 > 0 {
 		s.mu.Lock()
-		d += time.Duration(s.rng.Int64N(int64(d / 5)))
+		d += time.Duration(s.jitter.Int64N(int64(d / 5)))
 		s.mu.Unlock()
 	}
 	c.liveMu.Lock()

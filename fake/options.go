@@ -69,8 +69,11 @@ func WithoutListener() Option { return func(o *options) { o.noListen = true } }
 // WithName sets the server name reported in INFO (server_name). The default is "fake".
 func WithName(name string) Option { return func(o *options) { o.name = name } }
 
-// WithSeed makes every random choice the server makes (the member of a queue group a message goes
-// to) follow from n, so a run can be repeated.
+// WithSeed makes every random choice the server makes follow from n, so a run can be repeated:
+// the member of a queue group each message goes to, and the jitter of PINGs and of lame duck mode.
+// Without it the server draws a seed, which Seed reports (and Run logs when the test fails). The
+// same seed gives the same picks for the same order of subscriptions and publishes; in a
+// testing/synctest bubble, whose clock and timers are the test's, a whole test repeats.
 func WithSeed(n uint64) Option { return func(o *options) { o.seed, o.seeded = n, true } }
 
 // A QueuePolicy is how a queue group's member is chosen for each message.
@@ -139,7 +142,9 @@ func WithoutJetStream() Option { return func(o *options) { o.noJetStream = true 
 // WithFrozenClock starts the server's clock at start and stops it there: time moves only when the
 // test calls FastForward, so every timestamp and every timer (ack wait, back-off, max age) is
 // exactly where the test put it. Without it the clock follows real time, and FastForward moves it
-// ahead of real time.
+// ahead of real time. Pull request expiries and idle heartbeats, which the client measures on its
+// own clock too, come on a frozen clock when it reaches them or when their time has passed in
+// real time, whichever is first: a client never waits on a server that stopped.
 func WithFrozenClock(start time.Time) Option {
 	return func(o *options) { o.frozen, o.start = true, start }
 }

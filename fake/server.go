@@ -37,14 +37,16 @@ type Server struct {
 	addr     string // the address listened on, kept while refusing connections
 	acceptWG sync.WaitGroup
 
-	mu        sync.Mutex
-	closed    bool
-	refusing  bool
-	ldm       bool // in lame duck mode, until AcceptConnections
-	clients   map[uint64]*client
-	nextCID   uint64
-	subs      sublist
-	rng       *rand.Rand
+	mu       sync.Mutex
+	closed   bool
+	refusing bool
+	ldm      bool // in lame duck mode, until AcceptConnections
+	clients  map[uint64]*client
+	nextCID  uint64
+	subs     sublist
+	rng      *rand.Rand // queue-group picks
+	jitter   *rand.Rand // PING and lame-duck timing: a stream of its own, so that when clients
+	// connect does not change which queue member gets a message
 	rr        map[string]uint64 // round-robin position per queue group
 	faults    []*Fault
 	pinged    map[*client]struct{} // clients sent a PING since the last FastForward
@@ -75,6 +77,7 @@ func NewServer(opts ...Option) (*Server, error) {
 		clock:     newClock(),
 		clients:   make(map[uint64]*client),
 		rng:       rand.New(rand.NewPCG(o.seed, o.seed^0x9e3779b97f4a7c15)),
+		jitter:    rand.New(rand.NewPCG(o.seed^0x6a09e667f3bcc908, o.seed)),
 		rr:        make(map[string]uint64),
 		interestC: make(chan struct{}),
 	}
@@ -110,7 +113,8 @@ type TB interface {
 var _ TB = testing.TB(nil)
 
 // Run starts a server as NewServer does, fails the test if it cannot, and closes it when the
-// test ends.
+// test ends. If the test fails (and t has Failed and Logf, as a testing.TB has), Run logs the
+// server's seed, so that WithSeed can repeat its random choices.
 func Run(t TB, opts ...Option) *Server {
 	t.Helper()
 	s, err := NewServer(opts...)
@@ -118,7 +122,25 @@ func Run(t TB, opts ...Option) *Server {
 		t.Fatalf("fake: start server: %v", err)
 	}
 	t.Cleanup(s.Close)
+	if r, ok := t.(failReporter); ok {
+		t.Cleanup(func() {
+			if r.Failed() {
+				r.Logf("%s", s.seedNote())
+			}
+		})
+	}
 	return s
+}
+
+type failReporter interface {
+	Failed() bool
+	Logf(format string, args ...any)
+}
+
+// seedNote says how to repeat the server's random choices: "fake: seed N; fake.WithSeed(N) repeats
+// this server's random choices".
+func (s *Server) seedNote() string {
+	return fmt.Sprintf("fake: seed %d; fake.WithSeed(%d) repeats this server's random choices", s.opts.seed, s.opts.seed)
 }
 
 // ClientURL is the URL clients connect to ("nats://127.0.0.1:PORT"), or "" for a server without
@@ -135,6 +157,10 @@ func (s *Server) Addr() string { return s.addr }
 
 // ID is the server_id the server reports in INFO.
 func (s *Server) ID() string { return s.id }
+
+// Seed is the seed of the server's random choices: WithSeed's, or the one it drew. A server
+// started WithSeed(s.Seed()) makes the same choices for the same sequence of events.
+func (s *Server) Seed() uint64 { return s.opts.seed }
 
 // InProcessConn returns a connection to the server over an in-memory pipe, so that
 // nats.Connect("", nats.InProcessServer(s)) needs no socket.
@@ -366,9 +392,9 @@ func (s *Server) Now() time.Time { return s.clock.Now() }
 
 // FastForward moves the server's clock forward by d and, before it returns, runs every timer that
 // falls due: ack-wait and back-off redeliveries, nak delays, max-age and TTL expiry, inactive
-// consumers, the duplicate window, Delay faults. A test of a 30-second ack wait takes
-// milliseconds. Timers the client measures with its own clock (idle heartbeats, pull request
-// expiry) stay on real time, since the client would reset if they did not. The server's PINGs
+// consumers, the duplicate window, pull request expiry and idle heartbeats, Delay faults. A test
+// of a 30-second ack wait takes milliseconds. (On a frozen clock, expiries and heartbeats, which
+// the client also measures on its own clock, come in real time as well.) The server's PINGs
 // fall due too: FastForward then waits a moment (at most pongPatience) for the clients it pinged
 // to answer, as they would have in the time skipped, so that a jump alone makes no connection
 // stale. FastForward must not be called from a message handler that the server is waiting on.

@@ -74,6 +74,14 @@ func New(tb testing.TB, opts ...Option) *Env {
 		tb.Fatalf("natstest: start %s %s: %v", b, c.what(), err)
 	}
 	e := &Env{tb: tb, backend: b, cfg: c, srv: srv}
+	if f, ok := srv.(*fakeInstance); ok {
+		tb.Cleanup(func() {
+			if tb.Failed() {
+				seed := f.srv.Seed()
+				tb.Logf("natstest: the fake's seed was %d: %s=%d repeats its random choices (queue-group picks, PING jitter), and in a testing/synctest bubble the whole run", seed, EnvSeed, seed)
+			}
+		})
+	}
 	tb.Cleanup(e.Close)
 	nc, err := e.Dial(nats.Name("natstest"))
 	if err != nil {

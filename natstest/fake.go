@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"strconv"
 	"sync"
 	"time"
 
@@ -11,6 +13,12 @@ import (
 
 	"github.com/natskit/natskit/fake"
 )
+
+// EnvSeed is the environment variable that seeds the fake's random choices (fake.WithSeed) in
+// every Env that gives it no seed of its own. When a test on the fake fails, its log names the
+// seed the fake drew: NATSTEST_SEED=<seed> go test -run <the test> repeats its queue-group picks,
+// and in a testing/synctest bubble the whole run.
+const EnvSeed = "NATSTEST_SEED"
 
 // Fake runs natskit's in-memory server (package fake) inside the test process: the default
 // backend. It serves core NATS and JetStream (streams, consumers, and through them the client's
@@ -59,7 +67,14 @@ func (fakeBackend) start(c *config) (instance, error) {
 	if !c.jetStream {
 		opts = append(opts, fake.WithoutJetStream())
 	}
-	opts = append(opts, c.fakeOpts...)
+	if v := os.Getenv(EnvSeed); v != "" {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("%s=%q is not a seed: want an unsigned integer, as a failed test's log gives it", EnvSeed, v)
+		}
+		opts = append(opts, fake.WithSeed(n))
+	}
+	opts = append(opts, c.fakeOpts...) // a WithSeed of the test's own comes after, and wins
 	s, err := fake.NewServer(opts...)
 	if err != nil {
 		return nil, err
