@@ -3,6 +3,8 @@ package natstest
 import (
 	"context"
 	"errors"
+	"fmt"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -13,10 +15,20 @@ import (
 )
 
 // bubble runs body in a testing/synctest bubble and fails the test if it took more than a few
-// seconds of wall time: whatever the body waits for, it waits on the bubble's clock.
+// seconds of wall time: whatever the body waits for, it waits on the bubble's clock. A body that
+// hangs without the bubble noticing (a wait on a socket, a spin on the clock: the bubble never
+// goes idle, so its time never moves) is stopped after a minute of wall time, with every
+// goroutine's stack, instead of at the binary's timeout. (A wait the bubble does see, with
+// nothing left to wake it, synctest itself reports as a deadlock.)
 func bubble(t *testing.T, body func(t *testing.T)) {
 	t.Helper()
 	start := time.Now()
+	name := t.Name()
+	watchdog := time.AfterFunc(time.Minute, func() {
+		debug.SetTraceback("all")
+		panic(fmt.Sprintf("%s: hung in its testing/synctest bubble for a minute of wall time: something waits where the bubble cannot see it (a socket, a spin on the wall clock)", name))
+	})
+	defer watchdog.Stop()
 	synctest.Test(t, body)
 	if wall := time.Since(start); wall > 3*time.Second {
 		t.Errorf("the bubble took %v of wall time", wall)
