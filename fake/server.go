@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/natskit/natskit/internal/bubble"
+
 	"github.com/nats-io/nuid"
 )
 
@@ -68,6 +70,9 @@ type counters struct {
 // WithoutListener for none). The caller must Close it.
 func NewServer(opts ...Option) (*Server, error) {
 	o := newOptions(opts)
+	if !o.noListen && bubble.In() {
+		return nil, errors.New("fake: a server that listens on TCP cannot run inside a testing/synctest bubble: its goroutine waiting in Accept would keep the bubble's clock from moving; add WithoutListener() and connect with nats.InProcessServer(s)")
+	}
 	if o.name == "" {
 		o.name = "fake"
 	}
@@ -115,8 +120,21 @@ var _ TB = testing.TB(nil)
 // Run starts a server as NewServer does, fails the test if it cannot, and closes it when the
 // test ends. If the test fails (and t has Failed and Logf, as a testing.TB has), Run logs the
 // server's seed, so that WithSeed can repeat its random choices.
+//
+// Inside a testing/synctest bubble, Run needs WithoutListener (clients connect with
+// nats.InProcessServer). It also keeps the bubble apart from nats.go's process-wide timer pool,
+// as natstest.New does (its README's "Virtual time" tells how): a bubbled test waits for the
+// servers of tests outside bubbles to close, and holds theirs off while its own are open (when t
+// has a Name, as a testing.TB has).
 func Run(t TB, opts ...Option) *Server {
 	t.Helper()
+	if n, ok := t.(interface{ Name() string }); ok {
+		leave, err := bubble.Enter(n.Name(), bubble.In())
+		if err != nil {
+			t.Fatalf("fake: %v", err)
+		}
+		t.Cleanup(leave) // registered before Close, so run after it
+	}
 	s, err := NewServer(opts...)
 	if err != nil {
 		t.Fatalf("fake: start server: %v", err)

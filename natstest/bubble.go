@@ -3,7 +3,8 @@ package natstest
 import (
 	"errors"
 	"fmt"
-	"time"
+
+	"github.com/natskit/natskit/internal/bubble"
 )
 
 // A testing/synctest bubble gives the goroutines in it a clock of their own that starts at
@@ -12,18 +13,8 @@ import (
 // a socket. A real server's goroutines wait on sockets and real timers, so in a bubble time would
 // never move and the test would hang until the binary's timeout; natstest refuses them at once.
 
-// processStart is the wall-clock time the process started, read outside any bubble (package
-// initialisation never runs in one).
-var processStart = time.Now().Round(0)
-
-// inBubble reports whether the calling goroutine runs in a testing/synctest bubble. Go offers no
-// public call for it; a bubble's clock does tell: it starts in the year 2000, decades before the
-// process did, while a real clock never reads a day earlier than when the process started. (It
-// would be wrong only after more than 25 years of a bubble's virtual time, or with the system
-// clock set back a day during the run.)
-func inBubble() bool {
-	return time.Now().Round(0).Before(processStart.Add(-24 * time.Hour))
-}
+// inBubble reports whether the calling goroutine runs in a testing/synctest bubble.
+func inBubble() bool { return bubble.In() }
 
 // errBubble is the error of a backend that cannot run in a bubble.
 var errBubble = errors.New("runs inside a testing/synctest bubble")

@@ -17,9 +17,9 @@ import (
 // Every part of natstest that can run on the fake, run in one bubble, cleanup included: each
 // wait is one the bubble sees (a channel, a timer, a condition), so the bubble's clock moves
 // through hours of virtual time and the test ends in milliseconds. A wait on the wall clock or a
-// socket would hang it: bubble's watchdog then fails it with every goroutine's stack.
+// socket would hang it: runBubble's watchdog then fails it with every goroutine's stack.
 func TestBubbleWholeSurface(t *testing.T) {
-	bubble(t, func(t *testing.T) {
+	runBubble(t, func(t *testing.T) {
 		var log bytes.Buffer
 		env := New(t, WithBackend(Fake), WithJetStream(true), WithUsers(fake.User{Name: "app", Password: "pw"}),
 			WithMaxPayload(1<<18), WithPingInterval(time.Minute), WithMaxPingsOut(2), WithAuthTimeout(time.Second),

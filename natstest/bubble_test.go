@@ -12,15 +12,16 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/natskit/natskit/internal/bubble"
 )
 
-// bubble runs body in a testing/synctest bubble and fails the test if it took more than a few
+// runBubble runs body in a testing/synctest bubble and fails the test if it took more than a few
 // seconds of wall time: whatever the body waits for, it waits on the bubble's clock. A body that
 // hangs without the bubble noticing (a wait on a socket, a spin on the clock: the bubble never
 // goes idle, so its time never moves) is stopped after a minute of wall time, with every
 // goroutine's stack, instead of at the binary's timeout. (A wait the bubble does see, with
 // nothing left to wake it, synctest itself reports as a deadlock.)
-func bubble(t *testing.T, body func(t *testing.T)) {
+func runBubble(t *testing.T, body func(t *testing.T)) {
 	t.Helper()
 	start := time.Now()
 	name := t.Name()
@@ -59,7 +60,7 @@ func TestBubbleDetected(t *testing.T) {
 // they are about the fake in a bubble whatever NATSTEST_BACKEND says for the rest of the suite.)
 func TestBubblePubSub(t *testing.T) {
 	t.Setenv("NATSTEST_BACKEND", "")
-	bubble(t, func(t *testing.T) {
+	runBubble(t, func(t *testing.T) {
 		env := New(t)
 		sub, err := env.Conn().SubscribeSync("greet")
 		if err != nil {
@@ -82,7 +83,7 @@ func TestBubblePubSub(t *testing.T) {
 }
 
 func TestBubbleRequestTimeout(t *testing.T) {
-	bubble(t, func(t *testing.T) {
+	runBubble(t, func(t *testing.T) {
 		env := New(t, WithBackend(Fake))
 		if _, err := env.Conn().SubscribeSync("silent"); err != nil { // never answers
 			t.Fatal(err)
@@ -100,7 +101,7 @@ func TestBubbleRequestTimeout(t *testing.T) {
 }
 
 func TestBubbleAckWait(t *testing.T) {
-	bubble(t, func(t *testing.T) {
+	runBubble(t, func(t *testing.T) {
 		env := New(t, WithBackend(Fake))
 		ctx := context.Background()
 		js := env.JetStream()
@@ -146,7 +147,7 @@ func TestBubbleAckWait(t *testing.T) {
 // A test that leaves its subscriptions open, a request's muxer and a JetStream context with
 // them, ends without hanging: Env's cleanup waits on the bubble's clock.
 func TestBubbleCleanupWithOpenSubscriptions(t *testing.T) {
-	bubble(t, func(t *testing.T) {
+	runBubble(t, func(t *testing.T) {
 		env := New(t, WithBackend(Fake))
 		nc := env.Connect()
 		if _, err := nc.Subscribe("work", func(*nats.Msg) {}); err != nil {
@@ -192,7 +193,7 @@ func TestBubbleParallel(t *testing.T) {
 				}
 			}
 			if bubbled {
-				bubble(t, body)
+				runBubble(t, body)
 			} else {
 				body(t)
 			}
@@ -236,17 +237,10 @@ func TestBubbleAfterOuterEnv(t *testing.T) {
 	})
 }
 
-// What the gate costs a bubble: the pool is emptied twice, at each end.
-func BenchmarkEmptyTimerPool(b *testing.B) {
-	for b.Loop() {
-		emptyTimerPool()
-	}
-}
-
 // The recorders, their waits and FastForward work in a bubble: each wait is on the bubble's
 // clock.
 func TestBubbleRecorderAndFastForward(t *testing.T) {
-	bubble(t, func(t *testing.T) {
+	runBubble(t, func(t *testing.T) {
 		env := New(t, WithBackend(Fake))
 		rec := env.Record("events.>")
 		for _, s := range []string{"events.a", "events.b"} {
@@ -290,9 +284,7 @@ func TestBubbleQueuedBehindOuterTest(t *testing.T) {
 				case <-deadline:
 					t.Fatal("the bubble never queued")
 				}
-				poolGate.mu.Lock()
-				queued = poolGate.queued
-				poolGate.mu.Unlock()
+				queued = bubble.Queued()
 			}
 			New(t, WithBackend(Fake)) // would hang if it waited behind the bubble
 			close(done)

@@ -13,6 +13,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/natskit/natskit/internal/bubble"
 	"github.com/natskit/natskit/internal/subject"
 )
 
@@ -49,9 +50,9 @@ func New(tb testing.TB, opts ...Option) *Env {
 		tb.Fatal(err)
 	}
 	c.tb = tb
-	leave, err := enterPoolGate(tb.Name(), inBubble())
+	leave, err := bubble.Enter(tb.Name(), inBubble())
 	if err != nil {
-		tb.Fatal(err)
+		tb.Fatalf("natstest: %v", err)
 	}
 	tb.Cleanup(leave) // after Close, which is registered later
 	if c.storeDir == "" && needsStore(b) && !c.cluster() {

@@ -69,7 +69,7 @@ func TestSeedLoggedOnFailure(t *testing.T) {
 // time since the start.
 func seedTrace(t *testing.T, seed uint64) []string {
 	var trace []string
-	bubble(t, func(t *testing.T) {
+	runBubble(t, func(t *testing.T) {
 		env := New(t, WithBackend(Fake), WithFakeOptions(fake.WithSeed(seed)))
 		start := time.Now()
 		const n = 60

@@ -1,4 +1,4 @@
-package natstest
+package bubble
 
 import (
 	"fmt"
@@ -12,8 +12,9 @@ import (
 // testing/synctest bubble it was made in: one made in a bubble and taken from the pool outside
 // it, or in another bubble, kills the test binary ("select on synctest channel from outside
 // bubble"); one made outside and taken in a bubble runs on the wall clock, where the bubble
-// cannot move it. The pool is not natskit's to switch off, so natstest keeps the users of it
-// apart instead, through this gate, which every Env New makes goes through:
+// cannot move it. The pool is not natskit's to switch off, so natskit keeps the users of it
+// apart instead, through this gate, which every Env natstest.New makes and every server
+// fake.Run starts goes through (an "Env" below is either):
 //
 //   - A bubbled Env holds the gate alone: it waits until no Env outside a bubble and no other
 //     bubble's Env is open, and holds out every Env New would make elsewhere until it closes.
@@ -24,8 +25,9 @@ import (
 //     closed, their goroutines ended), the pool is emptied: a sync.Pool drops what it holds in
 //     two garbage collections.
 //
-// What it cannot reach: nats.go used outside natstest (a connection of the test's own to a
-// server natstest did not start, an Env made by Start), while a bubble runs.
+// What it cannot reach: nats.go used outside them (a connection of the test's own to a server
+// neither started, an Env made by natstest.Start, a server from fake.NewServer), while a bubble
+// runs.
 var poolGate struct {
 	// excl is held by the bubble whose Envs are open, or by the Envs outside bubbles together,
 	// from the first of them to open to the last to close. A sync.Mutex and not a
@@ -42,10 +44,10 @@ var poolGate struct {
 	shared map[string]int // open Envs outside bubbles, by test name
 }
 
-// enterPoolGate lets an Env of the test named name in or out of a bubble through the gate, and
-// returns what lets it out. It refuses what would wait forever: a bubble inside a test (or a
+// Enter lets an Env of the test named name in or out of a bubble through the gate, and returns
+// what lets it out. It refuses what would wait forever: a bubble inside a test (or a
 // subtest of one) that still has an Env open outside the bubble.
-func enterPoolGate(name string, bubbled bool) (leave func(), err error) {
+func Enter(name string, bubbled bool) (leave func(), err error) {
 	g := &poolGate
 	if !bubbled {
 		g.sharedMu.Lock()
@@ -82,13 +84,13 @@ func enterPoolGate(name string, bubbled bool) (leave func(), err error) {
 	for outer := range g.shared {
 		if sameTest(outer, name) {
 			g.mu.Unlock()
-			return nil, fmt.Errorf("natstest: %s has an Env open outside its testing/synctest bubble; close it before the bubble starts, since nats.go's process-wide timer pool cannot be shared between a bubble and the code around it", outer)
+			return nil, fmt.Errorf("%s has a server open outside its testing/synctest bubble; close it before the bubble starts, since nats.go's process-wide timer pool cannot be shared between a bubble and the code around it", outer)
 		}
 	}
 	g.queued++
 	g.mu.Unlock()
 	g.excl.Lock() // a sync.Mutex: a bubble does not take a goroutine waiting on it for idle
-	emptyTimerPool()
+	EmptyTimerPool()
 	g.mu.Lock()
 	g.queued--
 	g.owner, g.envs = name, 1
@@ -103,7 +105,7 @@ func leaveBubble() {
 	if g.envs--; g.envs > 0 {
 		return
 	}
-	emptyTimerPool()
+	EmptyTimerPool()
 	g.owner = ""
 	g.excl.Unlock()
 }
@@ -113,9 +115,17 @@ func sameTest(a, b string) bool {
 	return a == b || strings.HasPrefix(a, b+"/") || strings.HasPrefix(b, a+"/")
 }
 
-// emptyTimerPool drops what nats.go's timer pool holds: a sync.Pool moves its items to a victim
+// EmptyTimerPool drops what nats.go's timer pool holds: a sync.Pool moves its items to a victim
 // cache at one garbage collection and drops them at the next.
-func emptyTimerPool() {
+func EmptyTimerPool() {
 	runtime.GC()
 	runtime.GC()
+}
+
+// Queued is how many bubbles wait for the gate.
+func Queued() int {
+	g := &poolGate
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.queued
 }
