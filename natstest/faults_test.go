@@ -89,6 +89,50 @@ func TestInjectOnEveryBackend(t *testing.T) {
 	}, WithProxy())
 }
 
+// IgnorePings on every backend: the named client's PINGs go unanswered (in the proxy, the server
+// never sees them), so it finds its connection stale by itself; its publishes, and every other
+// client's PINGs, go through.
+func TestInjectIgnorePingsOnEveryBackend(t *testing.T) {
+	Each(t, func(t *testing.T, env *Env) {
+		sub, err := env.Conn().SubscribeSync("quiet")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := env.WaitForInterest(ctxT(t), "quiet", 1); err != nil {
+			t.Fatal(err)
+		}
+		disc := make(chan error, 1)
+		nc := env.Connect(nats.Name("quiet"), nats.PingInterval(50*time.Millisecond), nats.MaxPingsOutstanding(2),
+			nats.ReconnectWait(10*time.Millisecond), nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+				select {
+				case disc <- err:
+				default:
+				}
+			}))
+		remove := env.Inject(fake.IgnorePings("quiet", 0)) // after the handshake, whose PING it would leave unanswered
+		defer remove()
+		if err := nc.Publish("quiet", []byte("a subject named as the client")); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := sub.NextMsg(5 * time.Second); err != nil {
+			t.Fatalf("a publish while pings are ignored: %v", err)
+		}
+		timer := time.NewTimer(5 * time.Second)
+		defer timer.Stop()
+		select {
+		case err := <-disc:
+			if !errors.Is(err, nats.ErrStaleConnection) {
+				t.Fatalf("disconnected with %v, want %v", err, nats.ErrStaleConnection)
+			}
+		case <-timer.C:
+			t.Fatal("the client whose PINGs went unanswered never found its connection stale")
+		}
+		if err := env.Conn().Flush(); err != nil { // another client's PING is answered
+			t.Fatal(err)
+		}
+	}, WithProxy())
+}
+
 func TestInjectNeedsProxy(t *testing.T) {
 	tb := newFakeTB(t)
 	tb.run(func() { New(tb, WithBackend(Embedded)).Inject(fake.Drop("x", 1)) })

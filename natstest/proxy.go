@@ -233,6 +233,14 @@ func (pc *proxied) writeClient(b []byte) error {
 // fromClient forwards a client's frame to the server as the faults in force have it: a
 // publish may be dropped, held back, repeated, or answered by the proxy itself.
 func (p *clientProxy) fromClient(pc *proxied, f *wire.Frame) error {
+	if f.Op == wire.OpPing {
+		pc.mu.Lock()
+		name := pc.name
+		pc.mu.Unlock()
+		if p.ignorePing(name) {
+			return nil // the server never sees it, so no PONG comes back
+		}
+	}
 	if f.Op != wire.OpPub && f.Op != wire.OpHPub {
 		return pc.writeServer(f)
 	}
@@ -312,7 +320,7 @@ func (p *clientProxy) effect(subj, reply string) faultEffect {
 	defer p.fmu.Unlock()
 	for _, f := range slices.Clone(p.faults) {
 		k := f.spec.Kind
-		if !subject.Matches(f.spec.Pattern, subj) || (k == "refuse" || k == "fail") && reply == "" {
+		if k == "ignore-pings" || !subject.Matches(f.spec.Pattern, subj) || (k == "refuse" || k == "fail") && reply == "" {
 			continue
 		}
 		switch k {
@@ -339,6 +347,26 @@ func (p *clientProxy) effect(subj, reply string) faultEffect {
 		eff.copies = 0
 	}
 	return eff
+}
+
+// ignorePing reports whether an ignore-pings fault in force takes the next PING of the client
+// named name, and uses it up, as the fake does.
+func (p *clientProxy) ignorePing(name string) bool {
+	p.fmu.Lock()
+	defer p.fmu.Unlock()
+	hit := false
+	for _, f := range slices.Clone(p.faults) {
+		if f.spec.Kind != "ignore-pings" || (f.spec.Pattern != "" && f.spec.Pattern != name) {
+			continue
+		}
+		hit = true
+		if f.left > 0 {
+			if f.left--; f.left == 0 {
+				p.removeFaultLocked(f)
+			}
+		}
+	}
+	return hit
 }
 
 // inject puts faults in force until they have affected their messages or remove is called.
