@@ -152,3 +152,19 @@ func timedTake(t *testing.T, c jetstream.Consumer, d time.Duration) (jetstream.M
 	}
 	return msgs[0], took
 }
+
+// takeWithin takes n messages from ch, all within d.
+func takeWithin(t *testing.T, ch <-chan jetstream.Msg, n int, d time.Duration) []jetstream.Msg {
+	t.Helper()
+	out := make([]jetstream.Msg, 0, n)
+	deadline := time.After(d)
+	for range n {
+		select {
+		case m := <-ch:
+			out = append(out, m)
+		case <-deadline:
+			t.Fatalf("got %d of %d messages within %v", len(out), n, d)
+		}
+	}
+	return out
+}
