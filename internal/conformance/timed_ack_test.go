@@ -48,16 +48,14 @@ func TestTimedBackoff(t *testing.T) {
 		if cfg := c.CachedInfo().Config; cfg.AckWait != backoff[0] {
 			t.Errorf("ack wait %v, want the first back-off %v", cfg.AckWait, backoff[0])
 		}
-		last := time.Now()
+		sched := tm.schedule(t)
 		timedTake(t, c, patience)
 		for i, gap := range []time.Duration{backoff[0], backoff[1], backoff[1]} {
 			m, _ := timedTake(t, c, tm.within(gap))
-			now := time.Now()
-			tm.due(t, fmt.Sprint("delivery ", i+2), now.Sub(last), gap)
+			sched.next(fmt.Sprint("delivery ", i+2), gap, false)
 			if d := spDeliveryOf(t, m); d.Delivered != uint64(i+2) || d.Consumer != uint64(i+2) {
 				t.Errorf("redelivery %d: %+v", i+1, d)
 			}
-			last = now
 		}
 		// Four deliveries are max deliver: the last back-off passes twice with nothing.
 		if msgs, _ := timedFetch(t, c, 1, 2*backoff[1]); len(msgs) != 0 {
@@ -96,23 +94,20 @@ func TestTimedMaxDeliver(t *testing.T) {
 		exceeded := env.Connect()
 		adv := subSync(t, exceeded, "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.S.d")
 		flush(t, exceeded)
-		last := time.Now()
+		sched := tm.schedule(t)
 		timedTake(t, c, patience)
 		for n := 2; n <= 3; n++ {
 			m, _ := timedTake(t, c, tm.within(wait))
-			now := time.Now()
-			tm.due(t, fmt.Sprint("delivery ", n), now.Sub(last), wait)
+			sched.next(fmt.Sprint("delivery ", n), wait, false)
 			if d := spDeliveryOf(t, m); d.Delivered != uint64(n) {
 				t.Errorf("delivery %d: %+v", n, d)
 			}
-			last = now
 		}
 		// Three ack waits pass with a pull request waiting: nothing is delivered.
 		if msgs, _ := timedFetch(t, c, 1, 3*wait); len(msgs) != 0 {
 			t.Errorf("a delivery beyond max deliver: %v", spDeliveries(t, msgs))
 		}
 		m := nextWithin(t, adv, patience) // sent while the fetch waited
-		atLeast(t, "the max_deliver advisory", time.Since(last), wait)
 		var got map[string]any
 		if err := json.Unmarshal(m.Data, &got); err != nil {
 			t.Fatalf("advisory %q: %v", m.Data, err)

@@ -176,3 +176,34 @@ func takeWithin(t *testing.T, ch <-chan jetstream.Msg, n int, d time.Duration) [
 	}
 	return out
 }
+
+// A schedule checks when the events of a series come (redeliveries, heartbeats, PINGs). The
+// server times each from when it sent the one before, which the client sees a little later; so
+// on a real server only the sum of the intervals since the start is a lower bound for each. In
+// the bubble nothing is late, and each interval is exact.
+type schedule struct {
+	t           *testing.T
+	tm          timing
+	start, prev time.Time
+	due         time.Duration // the sum of the intervals so far
+}
+
+// schedule starts a series now.
+func (tm timing) schedule(t *testing.T) *schedule {
+	now := time.Now()
+	return &schedule{t: t, tm: tm, start: now, prev: now}
+}
+
+// next checks the event what, which came just now, gap after the one before (or the start). If
+// jitter, the server adds a random delay to gap (in the bubble too): gap is then only a lower
+// bound.
+func (s *schedule) next(what string, gap time.Duration, jitter bool) {
+	s.t.Helper()
+	now := time.Now()
+	s.due += gap
+	atLeast(s.t, what, now.Sub(s.start), s.due)
+	if s.tm.virtual && !jitter && now.Sub(s.prev) != gap {
+		s.t.Errorf("%s %v after the one before in the bubble's time, want exactly %v", what, now.Sub(s.prev), gap)
+	}
+	s.prev = now
+}

@@ -53,18 +53,11 @@ func timedWire(t *testing.T, env *natstest.Env, tm timing, d time.Duration) *wir
 	return wireOn(t, c, d)
 }
 
-// expectAt reads the line want, and checks it came no earlier than at after since (in the
-// bubble, exactly then unless at is only a lower bound: exact false). It returns when it came.
-func expectAt(t *testing.T, w *wire, tm timing, want string, since time.Time, at time.Duration, exact bool) time.Time {
-	t.Helper()
+// expectNext reads the line want, the next event of sched, gap after the one before.
+func expectNext(w *wire, sched *schedule, want string, gap time.Duration, jitter bool) {
+	w.t.Helper()
 	w.expect(want)
-	now := time.Now()
-	if exact {
-		tm.due(t, fmt.Sprintf("%q", want), now.Sub(since), at)
-	} else {
-		atLeast(t, fmt.Sprintf("%q", want), now.Sub(since), at)
-	}
-	return now
+	sched.next(fmt.Sprintf("%q", want), gap, jitter)
 }
 
 // TestTimedStaleConnection: a connection that sends CONNECT and never answers a PING gets
@@ -77,12 +70,13 @@ func TestTimedStaleConnection(t *testing.T) {
 				iv := tm.livePing()
 				env := tm.env(t, tm.liveOpts(n)...)
 				w := timedWire(t, env, tm, tm.within(iv))
+				sched := tm.schedule(t)
 				w.handshake(`{"verbose":false}`)
-				last := expectAt(t, w, tm, "PING", time.Now(), min(iv, firstPing), false)
+				expectNext(w, sched, "PING", min(iv, firstPing), true) // the first, up to 20% later
 				for range n - 1 {
-					last = expectAt(t, w, tm, "PING", last, iv, true)
+					expectNext(w, sched, "PING", iv, false)
 				}
-				expectAt(t, w, tm, "-ERR 'Stale Connection'", last, iv, true)
+				expectNext(w, sched, "-ERR 'Stale Connection'", iv, false)
 				w.closed()
 			})
 		})
@@ -96,11 +90,12 @@ func TestTimedAnsweredPingsKeepConnection(t *testing.T) {
 		iv := tm.livePing()
 		env := tm.env(t, tm.liveOpts(1)...)
 		w := timedWire(t, env, tm, tm.within(iv))
+		sched := tm.schedule(t)
 		w.handshake(`{"verbose":false}`)
-		last := expectAt(t, w, tm, "PING", time.Now(), min(iv, firstPing), false)
+		expectNext(w, sched, "PING", min(iv, firstPing), true) // the first, up to 20% later
 		w.send("PONG\r\n")
 		for range 4 {
-			last = expectAt(t, w, tm, "PING", last, iv, true)
+			expectNext(w, sched, "PING", iv, false)
 			w.send("PONG\r\n")
 		}
 		w.pingPong()
@@ -114,9 +109,9 @@ func TestTimedAuthTimeout(t *testing.T) {
 	eachTiming(t, func(t *testing.T, tm timing) {
 		auth := tm.d(2*time.Second, 200*time.Millisecond)
 		env := tm.env(t, natstest.WithJetStream(false), withUser(fake.User{Name: "bob", Password: "pw"}), natstest.WithAuthTimeout(auth))
-		start := time.Now()
+		sched := tm.schedule(t)
 		w := timedWire(t, env, tm, tm.within(auth))
-		expectAt(t, w, tm, "-ERR 'Authentication Timeout'", start, auth, true)
+		expectNext(w, sched, "-ERR 'Authentication Timeout'", auth, false)
 		w.closed()
 	})
 }
@@ -128,11 +123,11 @@ func TestTimedNoAuthTimeoutWithoutAuth(t *testing.T) {
 	eachTiming(t, func(t *testing.T, tm timing) {
 		iv := tm.livePing()
 		env := tm.env(t, tm.liveOpts(2, natstest.WithAuthTimeout(tm.d(2*time.Second, 50*time.Millisecond)))...)
-		start := time.Now()
+		sched := tm.schedule(t)
 		w := timedWire(t, env, tm, tm.within(iv))
-		last := expectAt(t, w, tm, "PING", start, iv, true)
-		last = expectAt(t, w, tm, "PING", last, iv, true)
-		expectAt(t, w, tm, "-ERR 'Stale Connection'", last, iv, true)
+		expectNext(w, sched, "PING", iv, false)
+		expectNext(w, sched, "PING", iv, false)
+		expectNext(w, sched, "-ERR 'Stale Connection'", iv, false)
 		w.closed()
 	})
 }

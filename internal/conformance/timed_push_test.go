@@ -26,27 +26,29 @@ func TestTimedPushHeartbeats(t *testing.T) {
 		rawConn := env.Connect()
 		raw := subSync(t, rawConn, "deliver.raw")
 		flush(t, rawConn)
-		last := time.Now()
+		sched := tm.schedule(t)
 		pushConsumer(t, env, "H", jetstream.ConsumerConfig{
 			Durable: "raw", DeliverSubject: "deliver.raw", AckPolicy: jetstream.AckNonePolicy, IdleHeartbeat: hb,
 		})
-		heartbeat := func(n int, lastSeq string) {
+		heartbeat := func(lastSeq string) {
 			t.Helper()
 			spStatus(t, nextWithin(t, raw, tm.within(hb)), "100", "Idle Heartbeat",
 				map[string]string{"Nats-Last-Consumer": lastSeq, "Nats-Last-Stream": lastSeq})
-			now := time.Now()
-			tm.due(t, fmt.Sprint("heartbeat ", n), now.Sub(last), hb)
-			last = now
 		}
 		for n := 1; n <= 3; n++ {
-			heartbeat(n, "0")
+			heartbeat("0")
+			sched.next(fmt.Sprint("heartbeat ", n), hb, false)
 		}
+		// The delivery puts the next heartbeat off: a schedule of its own, from before the
+		// publish.
+		sched = tm.schedule(t)
 		pushPublish(t, env, "h.x", "data")
 		if m := nextWithin(t, raw, patience); string(m.Data) != "data" || m.Header.Get("Status") != "" {
 			t.Fatalf("delivery %q %v, want data", m.Data, m.Header)
 		}
-		last = time.Now()
-		heartbeat(4, "1")
+		sched.next("the delivery", 0, false)
+		heartbeat("1")
+		sched.next("heartbeat 4", hb, false)
 
 		c := pushConsumer(t, env, "H", jetstream.ConsumerConfig{
 			Durable: "consumed", DeliverSubject: "deliver.consumed", AckPolicy: jetstream.AckNonePolicy,
