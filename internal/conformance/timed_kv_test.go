@@ -223,6 +223,36 @@ func TestTimedKVBucketTTL(t *testing.T) {
 	})
 }
 
+// TestTimedKVBucketTTLMarkers: in a bucket with a TTL and limit markers, each value that ages
+// out is replaced, no earlier than the TTL, by a MaxAge marker a watcher sees as a purge of its
+// key; the markers go in turn once LimitMarkerTTL has passed.
+func TestTimedKVBucketTTLMarkers(t *testing.T) {
+	eachTimed(t, func(t *testing.T, env *natstest.Env, tm timing) {
+		ttl, markerTTL := tm.d(2*time.Hour, time.Second), tm.d(30*time.Minute, time.Second)
+		kv := kvBucket(t, env, jetstream.KeyValueConfig{Bucket: "aged", TTL: ttl, LimitMarkerTTL: markerTTL})
+		w := watchLong(t, kv, nil, jetstream.UpdatesOnly())
+		start := time.Now()
+		kvPut(t, kv, "a", "1")
+		kvPut(t, kv, "b", "2")
+		kvDiff(t, "puts", []kvEntry{{Key: "a", Value: "1", Op: jetstream.KeyValuePut, Rev: 1}, {Key: "b", Value: "2", Op: jetstream.KeyValuePut, Rev: 2}},
+			[]kvEntry{watchWithin(t, w, patience), watchWithin(t, w, patience)})
+		markers := []kvEntry{watchWithin(t, w, tm.within(ttl)), watchWithin(t, w, patience)}
+		tm.due(t, "the markers", time.Since(start), ttl)
+		kvDiff(t, "markers", []kvEntry{{Key: "a", Op: jetstream.KeyValuePurge, Rev: 3}, {Key: "b", Op: jetstream.KeyValuePurge, Rev: 4}}, markers)
+		_, err := kv.Get(waitCtx(t), "a")
+		wantIs(t, err, jetstream.ErrKeyNotFound, "nats: key not found")
+		s, err := env.JetStream().Stream(waitCtx(t), "KV_aged")
+		if err != nil {
+			t.Fatal(err)
+		}
+		tm.until(t, "the markers to expire", markerTTL, func() bool { return streamState(t, s).Msgs == 0 })
+		atLeast(t, "the markers expired", time.Since(start), ttl+markerTTL)
+		if st := streamState(t, s); st.LastSeq != 4 {
+			t.Errorf("after the markers expired: last sequence %d, want 4 (no marker for a marker)", st.LastSeq)
+		}
+	})
+}
+
 // TestTimedKVWatchIdle: a watcher that hears nothing for a long time (hours in the bubble; its
 // ordered consumer's heartbeats and the connections' pings go on all the while) still sees the
 // next update at once, and only it.
