@@ -61,26 +61,29 @@ func expectNext(w *wire, sched *schedule, want string, gap time.Duration, jitter
 }
 
 // TestTimedStaleConnection: a connection that sends CONNECT and never answers a PING gets
-// max-pings-out PINGs, an interval apart, then -ERR 'Stale Connection' an interval after the
+// max-pings-out PINGs (2), an interval apart, then -ERR 'Stale Connection' an interval after the
 // last, and is closed.
-func TestTimedStaleConnection(t *testing.T) {
-	for _, n := range []int{1, 2} {
-		t.Run(fmt.Sprint("max_pings_out=", n), func(t *testing.T) {
-			eachTiming(t, func(t *testing.T, tm timing) {
-				iv := tm.livePing()
-				env := tm.env(t, tm.liveOpts(n)...)
-				w := timedWire(t, env, tm, tm.within(iv))
-				sched := tm.schedule(t)
-				w.handshake(`{"verbose":false}`)
-				expectNext(w, sched, "PING", min(iv, firstPing), true) // the first, up to 20% later
-				for range n - 1 {
-					expectNext(w, sched, "PING", iv, false)
-				}
-				expectNext(w, sched, "-ERR 'Stale Connection'", iv, false)
-				w.closed()
-			})
-		})
-	}
+func TestTimedStaleConnection(t *testing.T) { timedStale(t, 2) }
+
+// TestTimedStaleConnectionMaxPingsOut: max-pings-out is what the server allows before it gives
+// up: with 1, one PING, then -ERR 'Stale Connection'.
+func TestTimedStaleConnectionMaxPingsOut(t *testing.T) { timedStale(t, 1) }
+
+// timedStale is the stale connection scenario with max-pings-out n.
+func timedStale(t *testing.T, n int) {
+	eachTiming(t, func(t *testing.T, tm timing) {
+		iv := tm.livePing()
+		env := tm.env(t, tm.liveOpts(n)...)
+		w := timedWire(t, env, tm, tm.within(iv))
+		sched := tm.schedule(t)
+		w.handshake(`{"verbose":false}`)
+		expectNext(w, sched, "PING", min(iv, firstPing), true) // the first, up to 20% later
+		for range n - 1 {
+			expectNext(w, sched, "PING", iv, false)
+		}
+		expectNext(w, sched, "-ERR 'Stale Connection'", iv, false)
+		w.closed()
+	})
 }
 
 // TestTimedAnsweredPingsKeepConnection: a connection that answers each PING with PONG stays,
