@@ -23,8 +23,9 @@ import (
 //
 // The body asks timing for each duration, names both values, and measures elapsed time with
 // time.Now and time.Since: in the bubble that is virtual time, outside it wall time. Assertions
-// on elapsed time are lower bounds (nothing happens before its time), which hold on both; upper
-// bounds are the waits' deadlines.
+// on elapsed time are lower bounds (nothing happens before its time), which hold on both, and in
+// the bubble, where nothing runs late, exact where the server adds no jitter (timing.due,
+// schedule.next); upper bounds are the waits' deadlines.
 
 // timedWall is how much wall time the fake's bubble may take, whatever the virtual time in it:
 // a bubble's waits are on its own clock, so hours of it pass in moments.
