@@ -19,13 +19,22 @@ import (
 	"github.com/natskit/natskit/natstest"
 )
 
-// A wire is a raw TCP connection to the server, speaking the client protocol by hand: for what
-// nats.go would not send or would hide.
+// A wire is a raw connection to the server (TCP, or an in-memory pipe to the fake), speaking
+// the client protocol by hand: for what nats.go would not send or would hide.
 type wire struct {
 	t    *testing.T
 	c    net.Conn
 	r    *bufio.Reader
 	info map[string]any // the server's first INFO
+	wait time.Duration  // how long one read or write may take; patience if zero
+}
+
+// patience is how long one read or write may take.
+func (w *wire) patience() time.Duration {
+	if w.wait > 0 {
+		return w.wait
+	}
+	return patience
 }
 
 // dialWire connects to the server's TCP listener and reads its INFO.
@@ -42,8 +51,15 @@ func dialWire(t *testing.T, env *natstest.Env) *wire {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return wireOn(t, c, 0)
+}
+
+// wireOn speaks the client protocol on c, a new connection to the server, and reads its INFO.
+// Each read and write may take wait (patience if zero). c is closed at the end of the test.
+func wireOn(t *testing.T, c net.Conn, wait time.Duration) *wire {
+	t.Helper()
 	t.Cleanup(func() { c.Close() })
-	w := &wire{t: t, c: c, r: bufio.NewReader(c)}
+	w := &wire{t: t, c: c, r: bufio.NewReader(c), wait: wait}
 	line := w.line()
 	js, ok := strings.CutPrefix(line, "INFO ")
 	if !ok {
@@ -60,7 +76,7 @@ func dialWire(t *testing.T, env *natstest.Env) *wire {
 // send writes s as it is.
 func (w *wire) send(s string) {
 	w.t.Helper()
-	if err := w.c.SetWriteDeadline(time.Now().Add(patience)); err != nil {
+	if err := w.c.SetWriteDeadline(time.Now().Add(w.patience())); err != nil {
 		w.t.Fatal(err)
 	}
 	if _, err := io.WriteString(w.c, s); err != nil {
@@ -79,7 +95,7 @@ func (w *wire) line() string {
 }
 
 func (w *wire) readLine() (string, error) {
-	if err := w.c.SetReadDeadline(time.Now().Add(patience)); err != nil {
+	if err := w.c.SetReadDeadline(time.Now().Add(w.patience())); err != nil {
 		return "", err
 	}
 	l, err := w.r.ReadString('\n')
@@ -105,7 +121,7 @@ func (w *wire) expect(want ...string) {
 // bytes reads exactly n bytes and the CRLF after them.
 func (w *wire) bytes(n int) string {
 	w.t.Helper()
-	if err := w.c.SetReadDeadline(time.Now().Add(patience)); err != nil {
+	if err := w.c.SetReadDeadline(time.Now().Add(w.patience())); err != nil {
 		w.t.Fatal(err)
 	}
 	buf := make([]byte, n+2)
@@ -209,7 +225,9 @@ func (w *wire) closed() {
 	if l != "" {
 		w.t.Fatalf("read %q, want the connection closed", l)
 	}
-	if !errors.Is(err, io.EOF) && !errors.Is(err, syscall.ECONNRESET) {
+	// On the fake's in-process pipe, a deadline is refused with io.ErrClosedPipe once the server's
+	// end has closed (this end never is before the test ends).
+	if !errors.Is(err, io.EOF) && !errors.Is(err, syscall.ECONNRESET) && !errors.Is(err, io.ErrClosedPipe) {
 		w.t.Fatalf("read error %v, want the connection closed", err)
 	}
 }
