@@ -137,16 +137,21 @@ func TestTimedNoAuthTimeoutWithoutAuth(t *testing.T) {
 
 // TestTimedClientStale: a client whose PINGs go unanswered finds its connection stale by itself
 // after its ping interval times max pings outstanding, reports nats.ErrStaleConnection to its
-// disconnect handler, and reconnects. The fake only, in its bubble: the IgnorePings fault is the
-// fake's (natstest's proxy does not apply it), so there is no embedded counterpart.
+// disconnect handler, and reconnects. nats.go's defaults in the bubble; on the embedded server
+// the IgnorePings fault acts in natstest's proxy, which keeps the client's PINGs from the server.
 func TestTimedClientStale(t *testing.T) {
-	bubbleOnly(t, func(t *testing.T, tm timing) {
-		env := tm.env(t, natstest.WithJetStream(false))
-		const every, outstanding = 2 * time.Minute, 2 // nats.go's defaults
+	eachTiming(t, func(t *testing.T, tm timing) {
+		opts := []natstest.Option{natstest.WithJetStream(false)}
+		if !tm.virtual {
+			opts = append(opts, natstest.WithProxy()) // a bubble has no sockets, so no proxy
+		}
+		env := tm.env(t, opts...)
+		every, outstanding := tm.d(2*time.Minute, 50*time.Millisecond), 2 // nats.go's defaults in the bubble
+		wait := tm.d(2*time.Second, 10*time.Millisecond)
 		disc := make(chan error, 1)
 		back := make(chan struct{}, 1)
 		nc := env.Connect(nats.Name("quiet"), nats.PingInterval(every), nats.MaxPingsOutstanding(outstanding),
-			nats.ReconnectWait(2*time.Second),
+			nats.ReconnectWait(wait),
 			nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
 				select {
 				case disc <- err:
@@ -161,14 +166,14 @@ func TestTimedClientStale(t *testing.T) {
 			}))
 		start := time.Now()
 		remove := env.Inject(fake.IgnorePings("quiet", 0)) // after the handshake, whose PING it would leave unanswered
-		err := awaitWithin(t, disc, tm.within((outstanding+1)*every), "a disconnect")
+		err := awaitWithin(t, disc, tm.within(time.Duration(outstanding+1)*every), "a disconnect")
 		if !errors.Is(err, nats.ErrStaleConnection) {
 			t.Fatalf("disconnected with %v, want %v", err, nats.ErrStaleConnection)
 		}
 		// nats.go counts a PING outstanding when its timer fires: the third finds two out.
-		tm.due(t, "the stale connection", time.Since(start), (outstanding+1)*every)
+		tm.due(t, "the stale connection", time.Since(start), time.Duration(outstanding+1)*every)
 		remove()
-		awaitWithin(t, back, tm.within(2*time.Second), "a reconnect")
+		awaitWithin(t, back, tm.within(wait), "a reconnect")
 		flush(t, nc)
 		flush(t, env.Conn()) // the Env's own client, not named, was answered throughout
 	})
