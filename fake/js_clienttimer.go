@@ -32,7 +32,7 @@ func (j *jetStream) afterClient(d time.Duration, f func()) *clientTimer {
 	defer t.mu.Unlock()
 	clk := j.s.clock
 	t.clk = clk.AfterFunc(d, func() {
-		if t.end() {
+		if t.end(false) {
 			f()
 		}
 	})
@@ -40,7 +40,7 @@ func (j *jetStream) afterClient(d time.Duration, f func()) *clientTimer {
 		j.wg.Add(1)
 		t.real = time.AfterFunc(d, func() {
 			defer j.wg.Done()
-			if t.claim() {
+			if t.end(true) {
 				f()
 			}
 		})
@@ -48,8 +48,9 @@ func (j *jetStream) afterClient(d time.Duration, f func()) *clientTimer {
 	return t
 }
 
-// claim ends t for its own run, from the real timer; it reports whether t had not ended.
-func (t *clientTimer) claim() bool {
+// end ends t and reports whether it had not ended: it stops the clock's timer, and the real one
+// unless that is the one running.
+func (t *clientTimer) end(fromReal bool) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.ended {
@@ -57,19 +58,7 @@ func (t *clientTimer) claim() bool {
 	}
 	t.ended = true
 	t.clk.Stop()
-	return true
-}
-
-// end ends t: it stops both timers and reports whether t had not ended.
-func (t *clientTimer) end() bool {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.ended {
-		return false
-	}
-	t.ended = true
-	t.clk.Stop()
-	if t.real != nil && t.real.Stop() {
+	if !fromReal && t.real != nil && t.real.Stop() {
 		t.j.wg.Done()
 	}
 	return true
@@ -77,7 +66,7 @@ func (t *clientTimer) end() bool {
 
 func (t *clientTimer) stop() {
 	if t != nil {
-		t.end()
+		t.end(false)
 	}
 }
 
