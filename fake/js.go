@@ -2,6 +2,7 @@ package fake
 
 import (
 	"bytes"
+	"math/rand/v2"
 	"strings"
 	"sync"
 	"time"
@@ -29,6 +30,7 @@ type jetStream struct {
 	done     chan struct{}
 	wg       sync.WaitGroup
 	apiSubs  []*subscription
+	sampler  *rand.Rand // ack sampling (sample_freq), from the server's seed; under mu
 }
 
 func newJetStream(s *Server) *jetStream {
@@ -37,6 +39,7 @@ func newJetStream(s *Server) *jetStream {
 		streams: make(map[string]*stream),
 		kick:    make(chan struct{}, 1),
 		done:    make(chan struct{}),
+		sampler: rand.New(rand.NewPCG(s.opts.seed^0xbb67ae8584caa73b, s.opts.seed)),
 	}
 	for subj, h := range map[string]func(*message) bool{
 		"$JS.API.>": j.handleAPI,

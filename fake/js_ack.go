@@ -50,10 +50,12 @@ func (j *jetStream) handleAck(m *message) bool {
 	// the bodies nats-server knows; it ignores any other, and answers it as it answers an ack
 	switch {
 	case body == "" || body == "+ACK" || body == "+OK":
+		c.sampleAck(sseq, dseq, dc)
 		c.processAck(sseq, dseq)
 	case strings.HasPrefix(body, "+NXT"):
 		// an ack and a pull request in one: the next messages go to the ack's reply subject,
 		// which gets no answer of its own
+		c.sampleAck(sseq, dseq, dc)
 		c.processAck(sseq, dseq)
 		c.kick()
 		if !c.gone {
@@ -196,7 +198,9 @@ func (c *consumer) processNak(sseq, dseq, dc uint64, arg string) {
 		}
 		if err == nil && d > 0 {
 			c.removeFromRdq(sseq)
-			p.deadline = c.st.j.s.clock.Now().Add(d)
+			now := c.st.j.s.clock.Now()
+			p.deadline = now.Add(d)
+			p.ts = now.Add(d - c.cfg.AckWait) // as nats-server: expired at now, offset by the delay
 			c.scheduleAck()
 			return
 		}
@@ -211,7 +215,8 @@ func (c *consumer) processProgress(sseq uint64) {
 	if !ok {
 		return
 	}
-	p.deadline = c.st.j.s.clock.Now().Add(c.ackWaitFor(c.rdc[sseq]))
+	p.ts = c.st.j.s.clock.Now()
+	p.deadline = p.ts.Add(c.ackWaitFor(c.rdc[sseq]))
 	c.removeFromRdq(sseq)
 	if h := c.history[sseq]; h != nil {
 		h.Ack = InProgress

@@ -62,6 +62,7 @@ type seqPair struct{ c, s uint64 }
 type pendingAck struct {
 	dseq     uint64 // consumer sequence of the first delivery
 	deadline time.Time
+	ts       time.Time // the last delivery or progress report, on the server's clock: an ack's delay
 }
 
 func (c *consumer) isPush() bool { return c.cfg.DeliverSubject != "" }
@@ -449,6 +450,7 @@ func (c *consumer) send(target string, m *storedMsg, dc uint64) int {
 			c.pending[m.seq] = &pendingAck{dseq: dseq}
 		}
 		c.pending[m.seq].deadline = now.Add(c.ackWaitFor(c.rdc[m.seq]))
+		c.pending[m.seq].ts = now
 		if dseq > c.delivered.c {
 			c.delivered.c = dseq
 		}

@@ -387,7 +387,7 @@ var honouredConsumerFields = []string{
 	"ack_policy", "ack_wait", "max_deliver", "backoff", "filter_subject", "max_waiting",
 	"max_ack_pending", "headers_only", "max_batch", "max_expires", "max_bytes",
 	"inactive_threshold", "mem_storage", "filter_subjects", "metadata", "deliver_subject",
-	"deliver_group", "flow_control", "idle_heartbeat",
+	"deliver_group", "flow_control", "idle_heartbeat", "sample_freq",
 }
 
 // refusedConsumerFields set each field the fake refuses (replay_policy: "original"; instant
@@ -402,7 +402,6 @@ var refusedConsumerFields = map[string]struct {
 		c.DeliverSubject = "push"
 		c.RateLimit = 1 << 20
 	}, nil},
-	"sample_freq": {func(c *jetstream.ConsumerConfig) { c.SampleFrequency = "100" }, nil},
 	"pause_until": {func(c *jetstream.ConsumerConfig) {
 		at := time.Now().Add(time.Hour)
 		c.PauseUntil = &at

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"regexp"
-	"strconv"
 	"strings"
 	"time"
 
@@ -148,20 +147,6 @@ func unsupportedConsumerField(cfg *jetstream.ConsumerConfig) *apiError {
 		return refuse("rate_limit_bps", "RateLimit")
 	case cfg.ReplayPolicy == jetstream.ReplayOriginalPolicy:
 		return refuse("replay_policy original", "ReplayPolicy ReplayOriginalPolicy")
-	case cfg.SampleFrequency != "":
-		return refuse("sample_freq", "SampleFrequency")
-	}
-	return nil
-}
-
-// checkSampling parses sample_freq as nats-server does.
-func checkSampling(freq string) *apiError {
-	if freq == "" {
-		return nil
-	}
-	n, err := strconv.Atoi(strings.TrimSuffix(freq, "%"))
-	if err != nil || n < 0 {
-		return jsConsumerInvalidSamplingErrF.err(errString(err))
 	}
 	return nil
 }

@@ -70,7 +70,8 @@ func WithoutListener() Option { return func(o *options) { o.noListen = true } }
 func WithName(name string) Option { return func(o *options) { o.name = name } }
 
 // WithSeed makes every random choice the server makes follow from n, so a run can be repeated:
-// the member of a queue group each message goes to, and the jitter of PINGs and of lame duck mode.
+// the member of a queue group each message goes to, the jitter of PINGs and of lame duck mode, and
+// which acks a consumer's sample_freq samples.
 // Without it the server draws a seed, which Seed reports (and Run logs when the test fails). The
 // same seed gives the same picks for the same order of subscriptions and publishes; in a
 // testing/synctest bubble, whose clock and timers are the test's, a whole test repeats.

@@ -203,24 +203,6 @@ func TestJSRefusedReplayOriginal(t *testing.T) {
 	})
 }
 
-// SampleFrequency: nats-server samples acks into advisories; the fake refuses it. A sampling
-// that does not parse is the server's error on both.
-func TestJSRefusedSampleFrequency(t *testing.T) {
-	eachJS(t, func(t *testing.T, env *natstest.Env) {
-		_, err := refConsumer(t, env, jetstream.ConsumerConfig{Durable: "B", SampleFrequency: "abc"})
-		spAPIErr(t, err, jetstream.APIError{Code: 400, ErrorCode: 10095,
-			Description: `failed to parse consumer sampling configuration: strconv.Atoi: parsing "abc": invalid syntax`})
-		c, err := refConsumer(t, env, jetstream.ConsumerConfig{Durable: "S", AckPolicy: jetstream.AckExplicitPolicy, SampleFrequency: "100%"})
-		if covFake(env) {
-			covNotSupported(t, err, "sample_freq")
-			return
-		}
-		if err != nil || c.CachedInfo().Config.SampleFrequency != "100%" {
-			t.Fatalf("sampled consumer: %v", err)
-		}
-	})
-}
-
 // A consumer created paused: nats-server reports it paused; the fake refuses pause_until.
 func TestJSRefusedPauseUntil(t *testing.T) {
 	eachJS(t, func(t *testing.T, env *natstest.Env) {
