@@ -50,6 +50,7 @@ type consumer struct {
 	lastActive    time.Time // on the server clock, for the inactive threshold
 	lastDelivery  time.Time // reported as delivered.last_active
 	lastAck       time.Time // reported as ack_floor.last_active
+	pace          pacing    // replay "original" and the rate limit, on push consumers
 	hb            *clientTimer
 	lastSent      since  // the last push delivery or heartbeat
 	pbytes, fcsz  int    // push flow control: bytes sent and not yet cleared, and covered by fcid
@@ -94,6 +95,7 @@ func (st *stream) newConsumer(cfg jetstream.ConsumerConfig) *consumer {
 	}
 	c.setFilters()
 	c.selectStart()
+	c.startPace()
 	c.asflr = c.sseq - 1
 	c.delivered = seqPair{0, c.sseq - 1}
 	c.ackFloor = seqPair{0, c.sseq - 1}
@@ -486,10 +488,7 @@ func (c *consumer) send(target string, m *storedMsg, dc uint64) int {
 		h.Ack = AckPending
 	}
 
-	pending := c.numPending()
-	ack := "$JS.ACK." + c.st.name() + "." + c.name + "." + strconv.FormatUint(dc, 10) + "." +
-		strconv.FormatUint(m.seq, 10) + "." + strconv.FormatUint(dseq, 10) + "." +
-		strconv.FormatInt(m.ts.UnixNano(), 10) + "." + strconv.FormatUint(pending, 10)
+	ack := c.ackSubject(m, dc, dseq, c.numPending())
 	hdr, data := m.hdr, m.data
 	if c.cfg.HeadersOnly {
 		hdr = appendHeaders(m.hdr, "Nats-Msg-Size", strconv.Itoa(len(m.data)))

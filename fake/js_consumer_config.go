@@ -229,6 +229,9 @@ func (c *consumer) update(cfg jetstream.ConsumerConfig) *apiError {
 	case cfg.MaxWaiting != old.MaxWaiting:
 		return fail("max waiting can not be updated")
 	}
+	if cfg.RateLimit != old.RateLimit {
+		c.resetRate()
+	}
 	c.cfg = cfg
 	c.setFilters()
 	if cfg.DeliverSubject != old.DeliverSubject {

@@ -387,21 +387,18 @@ var honouredConsumerFields = []string{
 	"ack_policy", "ack_wait", "max_deliver", "backoff", "filter_subject", "max_waiting",
 	"max_ack_pending", "headers_only", "max_batch", "max_expires", "max_bytes",
 	"inactive_threshold", "mem_storage", "filter_subjects", "metadata", "deliver_subject",
-	"deliver_group", "flow_control", "idle_heartbeat", "sample_freq",
+	"deliver_group", "flow_control", "idle_heartbeat", "sample_freq", "rate_limit_bps",
 }
 
-// refusedConsumerFields set each field the fake refuses (replay_policy: "original"; instant
-// is honoured) on a valid pull consumer's config.
+// refusedConsumerFields set each field the fake refuses (replay_policy: "original" on a pull
+// consumer; instant, and original on a push consumer, are honoured) on a valid pull consumer's
+// config.
 var refusedConsumerFields = map[string]struct {
 	set  func(*jetstream.ConsumerConfig)
 	want *apiError
 }{
 	"num_replicas":  {func(c *jetstream.ConsumerConfig) { c.Replicas = 3 }, jsStreamReplicasNotSupportedErr.err()},
 	"replay_policy": {func(c *jetstream.ConsumerConfig) { c.ReplayPolicy = jetstream.ReplayOriginalPolicy }, nil},
-	"rate_limit_bps": {func(c *jetstream.ConsumerConfig) {
-		c.DeliverSubject = "push"
-		c.RateLimit = 1 << 20
-	}, nil},
 	"pause_until": {func(c *jetstream.ConsumerConfig) {
 		at := time.Now().Add(time.Hour)
 		c.PauseUntil = &at

@@ -255,7 +255,13 @@ func (c *consumer) deliverPush() {
 		return
 	}
 	for !c.cfg.FlowControl || c.pbytes < flowWindow {
-		m, dc := c.next()
+		var m *storedMsg
+		var dc uint64
+		if c.paced() {
+			m, dc = c.nextPaced()
+		} else {
+			m, dc = c.next()
+		}
 		if m == nil {
 			return
 		}

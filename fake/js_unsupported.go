@@ -143,10 +143,8 @@ func unsupportedConsumerField(cfg *jetstream.ConsumerConfig) *apiError {
 		return fakeNotSupportedErrF.err("consumer config fields priority_policy, priority_groups and priority_timeout (PriorityPolicy, PriorityGroups, PinnedTTL)")
 	case cfg.PauseUntil != nil && !cfg.PauseUntil.IsZero():
 		return refuse("pause_until", "PauseUntil")
-	case cfg.RateLimit != 0:
-		return refuse("rate_limit_bps", "RateLimit")
-	case cfg.ReplayPolicy == jetstream.ReplayOriginalPolicy:
-		return refuse("replay_policy original", "ReplayPolicy ReplayOriginalPolicy")
+	case cfg.ReplayPolicy == jetstream.ReplayOriginalPolicy && cfg.DeliverSubject == "":
+		return fakeNotSupportedErrF.err("consumer config field replay_policy original (ReplayPolicy ReplayOriginalPolicy) on a pull consumer")
 	}
 	return nil
 }

@@ -168,26 +168,9 @@ func TestJSRefusedStreamFieldsServerErrors(t *testing.T) {
 	})
 }
 
-// A push consumer's RateLimit: nats-server keeps it (and paces delivery by it); the fake
-// refuses it. On a pull consumer the server refuses it with its own error, and so does the fake.
-func TestJSRefusedRateLimit(t *testing.T) {
-	eachJS(t, func(t *testing.T, env *natstest.Env) {
-		_, err := refConsumer(t, env, jetstream.ConsumerConfig{Durable: "P", RateLimit: 1 << 20})
-		spAPIErr(t, err, jetstream.APIError{Code: 400, ErrorCode: 10086, Description: "consumer in pull mode can not have rate limit set"})
-		c, err := refConsumer(t, env, jetstream.ConsumerConfig{Durable: "Q", DeliverSubject: "q", RateLimit: 1 << 20})
-		if covFake(env) {
-			covNotSupported(t, err, "rate_limit_bps")
-			return
-		}
-		if err != nil || c.CachedInfo().Config.RateLimit != 1<<20 {
-			t.Fatalf("push consumer with a rate limit: %v", err)
-		}
-	})
-}
-
-// ReplayOriginal: nats-server keeps the messages' original spacing; the fake refuses it.
-// Replay instant is honoured on both.
-func TestJSRefusedReplayOriginal(t *testing.T) {
+// ReplayOriginal on a pull consumer: nats-server keeps the messages' original spacing; the fake
+// refuses it (on a push consumer it paces as the server does: js_pace_test.go).
+func TestJSRefusedReplayOriginalPull(t *testing.T) {
 	eachJS(t, func(t *testing.T, env *natstest.Env) {
 		if _, err := refConsumer(t, env, jetstream.ConsumerConfig{Durable: "I", ReplayPolicy: jetstream.ReplayInstantPolicy}); err != nil {
 			t.Fatal(err)
