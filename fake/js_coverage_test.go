@@ -472,8 +472,9 @@ func TestRefusedConsumerFields(t *testing.T) {
 	if _, err := st.CreateConsumer(ctxT(t), jetstream.ConsumerConfig{Durable: "U", DeliverSubject: "u"}); err != nil {
 		t.Fatal(err)
 	}
-	_, err = st.UpdateConsumer(ctxT(t), jetstream.ConsumerConfig{Durable: "U", DeliverSubject: "u", RateLimit: 1 << 20})
-	wantRefusal(t, "update adding rate_limit_bps", "rate_limit_bps", err, nil)
+	until := time.Now().Add(time.Hour)
+	_, err = st.UpdateConsumer(ctxT(t), jetstream.ConsumerConfig{Durable: "U", DeliverSubject: "u", PauseUntil: &until})
+	wantRefusal(t, "update adding pause_until", "pause_until", err, nil)
 }
 
 // A request type's fields: the server's (what it reads) and nats.go's (what the client sends),
