@@ -48,6 +48,14 @@ func checkTransforms(cfg *jetstream.StreamConfig) *apiError {
 	return nil
 }
 
+// defaultRePublishOnUpdate fills in an updated republish as nats-server does once the update
+// passed its checks: an empty destination, which on create republishes nothing, becomes ">".
+func defaultRePublishOnUpdate(cfg *jetstream.StreamConfig) {
+	if rp := cfg.RePublish; rp != nil && rp.Destination == "" {
+		rp.Destination = ">"
+	}
+}
+
 // streamTransforms holds a stream's compiled transforms and the config they were compiled
 // from, so a config update recompiles them.
 type streamTransforms struct {

@@ -362,3 +362,34 @@ func TestJSRePublishKeyValue(t *testing.T) {
 		}
 	})
 }
+
+// An empty destination republishes nothing on create; an update makes it ">", which
+// republishes what the source's ">" matched.
+func TestJSRePublishEmptyDestination(t *testing.T) {
+	eachJS(t, func(t *testing.T, env *natstest.Env) {
+		sub := subSync(t, env.Conn(), "b")
+		all := subSync(t, env.Conn(), "p.>")
+		flush(t, env.Conn())
+		cfg := jetstream.StreamConfig{Name: "P", Subjects: []string{"p.>"}, RePublish: &jetstream.RePublish{}}
+		s := spStream(t, env, cfg)
+		if got := spInfo(t, s).Config.RePublish; got == nil || *got != (jetstream.RePublish{Source: ">"}) {
+			t.Errorf("republish config %+v, want source > and no destination", got)
+		}
+		spPub(t, env, "p.b", "x")
+		cfg.RePublish = &jetstream.RePublish{Source: "p.>"}
+		if _, err := env.JetStream().UpdateStream(waitCtx(t), cfg); err != nil {
+			t.Fatal(err)
+		}
+		if got := spInfo(t, s).Config.RePublish; got == nil || *got != (jetstream.RePublish{Source: "p.>", Destination: ">"}) {
+			t.Errorf("republish config %+v, want p.> to >", got)
+		}
+		spPub(t, env, "p.b", "y")
+		if m := next(t, sub); string(m.Data) != "y" || m.Header.Get("Nats-Sequence") != "2" {
+			t.Errorf("republished %q %v, want y, sequence 2", m.Data, m.Header)
+		}
+		nothingMore(t, sub)
+		if got := datas(takeQueued(t, all)); !cmp.Equal(got, []string{"x", "y"}) {
+			t.Errorf("on p.>: %q, want only the two publishes", got)
+		}
+	})
+}
