@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"errors"
+	"regexp"
 	"sort"
 	"strconv"
 	"testing"
@@ -391,5 +392,47 @@ func TestJSRePublishEmptyDestination(t *testing.T) {
 		if got := datas(takeQueued(t, all)); !cmp.Equal(got, []string{"x", "y"}) {
 			t.Errorf("on p.>: %q, want only the two publishes", got)
 		}
+	})
+}
+
+// rpStamp matches the republish time stamp's value, which differs from run to run.
+var rpStamp = regexp.MustCompile(`Nats-Time-Stamp: [^\r]+\r\n`)
+
+// The header block as the client reads it on the wire: the message's own headers, then the
+// republish headers in nats-server's order.
+func TestJSRePublishWireHeaders(t *testing.T) {
+	eachJS(t, func(t *testing.T, env *natstest.Env) {
+		spStream(t, env, jetstream.StreamConfig{Name: "P", Subjects: []string{"p.>"},
+			RePublish: &jetstream.RePublish{Destination: "rp.>"}})
+		spStream(t, env, jetstream.StreamConfig{Name: "H", Subjects: []string{"h.>"},
+			RePublish: &jetstream.RePublish{Destination: "rh.>", HeadersOnly: true}})
+		w := dialWire(t, env)
+		w.handshake(`{"verbose":false,"headers":true}`)
+		w.send("SUB rp.> 1\r\nSUB rh.> 2\r\n")
+		w.pingPong()
+		const stamp = "Nats-Time-Stamp: T\r\n"
+		want := []wireMsg{
+			{op: "HMSG", subject: "rp.p.a", sid: "1", payload: "plain",
+				header: "NATS/1.0\r\nNats-Stream: P\r\nNats-Subject: p.a\r\nNats-Sequence: 1\r\n" + stamp + "Nats-Last-Sequence: 0\r\n\r\n"},
+			{op: "HMSG", subject: "rp.p.a", sid: "1", payload: "with",
+				header: "NATS/1.0\r\nX-A: 1\r\nNats-Stream: P\r\nNats-Subject: p.a\r\nNats-Sequence: 2\r\n" + stamp + "Nats-Last-Sequence: 1\r\n\r\n"},
+			{op: "HMSG", subject: "rh.h.a", sid: "2",
+				header: "NATS/1.0\r\nNats-Stream: H\r\nNats-Subject: h.a\r\nNats-Sequence: 1\r\n" + stamp + "Nats-Last-Sequence: 0\r\nNats-Msg-Size: 5\r\n\r\n"},
+		}
+		// One at a time: two streams republish in no set order between them.
+		publish := []func(){
+			func() { w.pub("p.a", "", "plain") },
+			func() { w.hpub("p.a", "", "NATS/1.0\r\nX-A: 1\r\n\r\n", "with") },
+			func() { w.pub("h.a", "", "sized") },
+		}
+		for i, wm := range want {
+			publish[i]()
+			m := w.msg()
+			m.header = rpStamp.ReplaceAllString(m.header, stamp)
+			if d := cmp.Diff(wm, m, cmp.AllowUnexported(wireMsg{})); d != "" {
+				t.Errorf("republished (-want +got):\n%s", d)
+			}
+		}
+		w.pingPong()
 	})
 }
