@@ -254,3 +254,28 @@ func TestJSSubjectTransformNoImplicitRePublish(t *testing.T) {
 		}
 	})
 }
+
+// The config comes back as it was sent, with nats.go's own round trip (its
+// TestStreamConfigMatches): the transform and republish unchanged.
+func TestJSSubjectTransformConfigRoundTrip(t *testing.T) {
+	eachJS(t, func(t *testing.T, env *natstest.Env) {
+		cfg := jetstream.StreamConfig{Name: "T", Subjects: []string{"t.>"}, Storage: jetstream.MemoryStorage,
+			SubjectTransform: &jetstream.SubjectTransformConfig{Source: ">", Destination: "transformed.>"},
+			RePublish:        &jetstream.RePublish{Source: ">", Destination: "RP.>", HeadersOnly: true}}
+		s := spStream(t, env, cfg)
+		got := spInfo(t, s).Config
+		if d := cmp.Diff(cfg.SubjectTransform, got.SubjectTransform); d != "" {
+			t.Errorf("subject transform (-want +got):\n%s", d)
+		}
+		if d := cmp.Diff(cfg.RePublish, got.RePublish); d != "" {
+			t.Errorf("republish (-want +got):\n%s", d)
+		}
+		// The same config again is the same stream; another transform is not.
+		if _, err := env.JetStream().CreateStream(waitCtx(t), cfg); err != nil {
+			t.Errorf("creating the same stream again: %v", err)
+		}
+		cfg.SubjectTransform = &jetstream.SubjectTransformConfig{Source: ">", Destination: "other.>"}
+		_, err := env.JetStream().CreateStream(waitCtx(t), cfg)
+		rpAPIErr(t, err, 400, 10058, "stream name already in use")
+	})
+}
