@@ -101,7 +101,7 @@ func (st *stream) handlePublish(m *message) bool {
 	}
 	ack := pubAck{Stream: st.name(), Sequence: seq, Duplicate: dup, Error: e}
 	b, _ := json.Marshal(ack)
-	if len(j.outbox) > queued { // a republish: the server sends it before the ack
+	if st.cfg.RePublish != nil && len(j.outbox) > queued { // the server sends a republish before the ack
 		j.outbox = append(j.outbox, &message{subject: m.reply, data: b, direct: true})
 		return true
 	}
