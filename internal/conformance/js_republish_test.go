@@ -436,3 +436,31 @@ func TestJSRePublishWireHeaders(t *testing.T) {
 		w.pingPong()
 	})
 }
+
+// The marker a stream leaves when max age takes the last message on a subject is stored as a
+// message is, so it is republished too.
+func TestJSRePublishDeleteMarker(t *testing.T) {
+	eachJS(t, func(t *testing.T, env *natstest.Env) {
+		sub := subSync(t, env.Conn(), "rp.>")
+		flush(t, env.Conn())
+		spStream(t, env, jetstream.StreamConfig{Name: "M", Subjects: []string{"mc.>"},
+			MaxAge: time.Second, SubjectDeleteMarkerTTL: time.Second,
+			RePublish: &jetstream.RePublish{Destination: "rp.>"}})
+		spPub(t, env, "mc.a", "old")
+		if m := next(t, sub); string(m.Data) != "old" {
+			t.Fatalf("republished %q, want old", m.Data)
+		}
+		env.FastForward(time.Second)
+		m := next(t, sub)
+		want := map[string]string{"Nats-Marker-Reason": "MaxAge", "Nats-TTL": "1s", "Nats-Rollup": "sub",
+			"Nats-Subject": "mc.a", "Nats-Sequence": "2", "Nats-Last-Sequence": "1"}
+		for k, v := range want {
+			if got := m.Header.Get(k); got != v {
+				t.Errorf("republished marker %s %q, want %q", k, got, v)
+			}
+		}
+		if m.Subject != "rp.mc.a" || len(m.Data) != 0 {
+			t.Errorf("republished marker on %q with body %q, want rp.mc.a and none", m.Subject, m.Data)
+		}
+	})
+}
