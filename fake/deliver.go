@@ -12,6 +12,7 @@ type message struct {
 	hdr, data      []byte  // hdr is the whole header block, or nil
 	from           *client // nil for the server's own publishes
 	flushBy        *client // the reader that wakes the receivers' writers once its read is done
+	direct         bool    // queued by JetStream for sendTo, not route: an answer to a reply subject
 }
 
 // route delivers m to every plain subscription it matches and to one member of each queue group,

@@ -82,7 +82,11 @@ func (j *jetStream) unlock() {
 	j.outbox = nil
 	j.mu.Unlock()
 	for _, m := range out {
-		j.s.route(m)
+		if m.direct {
+			j.s.sendTo(m.subject, m)
+		} else {
+			j.s.route(m)
+		}
 	}
 }
 

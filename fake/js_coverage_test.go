@@ -357,7 +357,7 @@ var honouredStreamFields = []string{
 	"discard", "discard_new_per_subject", "max_age", "max_msgs_per_subject", "max_msg_size",
 	"storage", "no_ack", "duplicate_window", "placement", "sealed", "deny_delete", "deny_purge",
 	"allow_rollup_hdrs", "compression", "first_seq", "allow_direct", "consumer_limits", "metadata",
-	"allow_msg_ttl", "subject_delete_marker_ttl", "persist_mode",
+	"allow_msg_ttl", "subject_delete_marker_ttl", "persist_mode", "subject_transform", "republish",
 }
 
 // refusedStreamFields set each field the fake refuses on a valid config; want is nats-server's
@@ -366,15 +366,11 @@ var refusedStreamFields = map[string]struct {
 	set  func(*jetstream.StreamConfig)
 	want *apiError
 }{
-	"num_replicas":   {func(c *jetstream.StreamConfig) { c.Replicas = 3 }, jsStreamReplicasNotSupportedErr.err()},
-	"template_owner": {func(c *jetstream.StreamConfig) { c.Template = "T" }, jsInvalidJSONErr.err(`json: unknown field "template_owner"`)},
-	"mirror_direct":  {func(c *jetstream.StreamConfig) { c.MirrorDirect = true }, jsStreamInvalidConfigF.err("stream has no mirror but does have mirror direct")},
-	"mirror":         {func(c *jetstream.StreamConfig) { c.Subjects = nil; c.Mirror = &jetstream.StreamSource{Name: "O"} }, nil},
-	"sources":        {func(c *jetstream.StreamConfig) { c.Sources = []*jetstream.StreamSource{{Name: "O"}} }, nil},
-	"subject_transform": {func(c *jetstream.StreamConfig) {
-		c.SubjectTransform = &jetstream.SubjectTransformConfig{Source: ">", Destination: "t.>"}
-	}, nil},
-	"republish":           {func(c *jetstream.StreamConfig) { c.RePublish = &jetstream.RePublish{Source: ">", Destination: "rp.>"} }, nil},
+	"num_replicas":        {func(c *jetstream.StreamConfig) { c.Replicas = 3 }, jsStreamReplicasNotSupportedErr.err()},
+	"template_owner":      {func(c *jetstream.StreamConfig) { c.Template = "T" }, jsInvalidJSONErr.err(`json: unknown field "template_owner"`)},
+	"mirror_direct":       {func(c *jetstream.StreamConfig) { c.MirrorDirect = true }, jsStreamInvalidConfigF.err("stream has no mirror but does have mirror direct")},
+	"mirror":              {func(c *jetstream.StreamConfig) { c.Subjects = nil; c.Mirror = &jetstream.StreamSource{Name: "O"} }, nil},
+	"sources":             {func(c *jetstream.StreamConfig) { c.Sources = []*jetstream.StreamSource{{Name: "O"}} }, nil},
 	"allow_msg_counter":   {func(c *jetstream.StreamConfig) { c.AllowMsgCounter = true }, nil},
 	"allow_atomic":        {func(c *jetstream.StreamConfig) { c.AllowAtomicPublish = true }, nil},
 	"allow_batched":       {func(c *jetstream.StreamConfig) { c.AllowBatchPublish = true }, nil},

@@ -348,7 +348,7 @@ func (s *Server) StoreMsg(m *nats.Msg) (jetstream.PubAck, error) {
 		if st == nil {
 			return fmt.Errorf("fake: no stream takes subject %q", m.Subject)
 		}
-		seq, dup, e := st.store(m.Subject, hdr, m.Data)
+		seq, dup, e := st.ingest(m.Subject, hdr, m.Data)
 		if e != nil {
 			return &jetstream.APIError{Code: e.Code, ErrorCode: jetstream.ErrorCode(e.ErrCode), Description: e.Description}
 		}

@@ -94,12 +94,17 @@ func (st *stream) handlePublish(m *message) bool {
 	if j.closed || j.streams[st.name()] != st {
 		return false
 	}
-	seq, dup, e := st.store(m.subject, m.hdr, m.data)
+	queued := len(j.outbox)
+	seq, dup, e := st.ingest(m.subject, m.hdr, m.data)
 	if m.reply == "" || st.cfg.NoAck {
 		return true
 	}
 	ack := pubAck{Stream: st.name(), Sequence: seq, Duplicate: dup, Error: e}
 	b, _ := json.Marshal(ack)
+	if st.cfg.RePublish != nil && len(j.outbox) > queued { // the server sends a republish before the ack
+		j.outbox = append(j.outbox, &message{subject: m.reply, data: b, direct: true})
+		return true
+	}
 	j.s.sendTo(m.reply, &message{subject: m.reply, data: b})
 	return true
 }

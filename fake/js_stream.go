@@ -32,6 +32,7 @@ type stream struct {
 	ttlTimer  *clockTimer
 	ttls      int     // messages held with a TTL
 	ttlq      ttlHeap // when those expire
+	tf        streamTransforms
 }
 
 type storedMsg struct {

@@ -115,6 +115,7 @@ func (j *jetStream) streamUpdate(reply, name string, body []byte) {
 		return
 	}
 	subjectsChanged := !slices.Equal(cfg.Subjects, st.cfg.Subjects)
+	defaultRePublishOnUpdate(&cfg)
 	st.cfg = cfg
 	if subjectsChanged {
 		st.resubscribe()

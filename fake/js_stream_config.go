@@ -110,6 +110,9 @@ func normaliseStreamConfig(cfg *jetstream.StreamConfig) *apiError {
 		// Nats-Rollup: sub each marker carries
 		cfg.AllowMsgTTL, cfg.AllowRollup, cfg.DenyPurge = true, true, false
 	}
+	if e := checkTransforms(cfg); e != nil {
+		return e
+	}
 	if e := unsupportedStreamField(cfg); e != nil {
 		return e
 	}

@@ -56,11 +56,15 @@ func (st *stream) expireMsg(m *storedMsg) {
 	if st.get(m.seq) != m {
 		return // gone already, while a marker was stored
 	}
-	marker := st.cfg.SubjectDeleteMarkerTTL > 0 && st.subjectCount(m.subj) == 1 && !isDeleteMarker(m.hdr)
-	st.remove(m.seq)
-	if marker {
+	if st.cfg.SubjectDeleteMarkerTTL > 0 && st.subjectCount(m.subj) == 1 && !isDeleteMarker(m.hdr) {
+		// As the server does, the marker is stored first and its subject rollup removes the
+		// message (so a republished marker's Nats-Last-Sequence is the message's).
 		st.deleteMarker(m.subj, "MaxAge")
+		if st.get(m.seq) != m {
+			return
+		}
 	}
+	st.remove(m.seq)
 }
 
 // isDeleteMarker reports whether a stored header marks a subject's deletion (nats-server's
@@ -78,7 +82,7 @@ func isDeleteMarker(hdr []byte) bool {
 func (st *stream) deleteMarker(subj, reason string) {
 	ttl := st.cfg.SubjectDeleteMarkerTTL.Truncate(time.Second).String()
 	hdr := appendHeaders(nil, "Nats-Marker-Reason", reason, "Nats-TTL", ttl, "Nats-Rollup", "sub")
-	st.store(subj, hdr, nil)
+	st.ingest(subj, hdr, nil)
 }
 
 // scheduleAge sets the timer for the next message to age out.

@@ -86,10 +86,6 @@ func unsupportedStreamField(cfg *jetstream.StreamConfig) *apiError {
 		return refuse("mirror", "Mirror")
 	case len(cfg.Sources) > 0:
 		return refuse("sources", "Sources")
-	case cfg.SubjectTransform != nil:
-		return refuse("subject_transform", "SubjectTransform")
-	case cfg.RePublish != nil:
-		return refuse("republish", "RePublish")
 	case cfg.AllowMsgCounter:
 		return refuse("allow_msg_counter", "AllowMsgCounter")
 	case cfg.AllowAtomicPublish:

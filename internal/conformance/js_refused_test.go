@@ -33,48 +33,6 @@ func refConsumer(t *testing.T, env *natstest.Env, cfg jetstream.ConsumerConfig) 
 	return s.CreateConsumer(waitCtx(t), cfg)
 }
 
-// A stream's RePublish: nats-server publishes each stored message again on the destination;
-// the fake refuses the field.
-func TestJSRefusedRePublish(t *testing.T) {
-	eachJS(t, func(t *testing.T, env *natstest.Env) {
-		sub := subSync(t, env.Conn(), "rp.>")
-		flush(t, env.Conn())
-		_, err := refStream(t, env, jetstream.StreamConfig{Name: "P", Subjects: []string{"p.>"},
-			RePublish: &jetstream.RePublish{Source: "p.>", Destination: "rp.>"}})
-		if covFake(env) {
-			covNotSupported(t, err, "republish")
-			return
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		spPub(t, env, "p.a", "hello")
-		if m := next(t, sub); m.Subject != "rp.a" || string(m.Data) != "hello" {
-			t.Errorf("republished %q %q, want rp.a hello", m.Subject, m.Data)
-		}
-	})
-}
-
-// A stream's SubjectTransform: nats-server stores messages under the transformed subject.
-func TestJSRefusedSubjectTransform(t *testing.T) {
-	eachJS(t, func(t *testing.T, env *natstest.Env) {
-		s, err := refStream(t, env, jetstream.StreamConfig{Name: "T", Subjects: []string{"t.>"},
-			SubjectTransform: &jetstream.SubjectTransformConfig{Source: "t.>", Destination: "moved.>"}})
-		if covFake(env) {
-			covNotSupported(t, err, "subject_transform")
-			return
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		spPub(t, env, "t.a", "x")
-		m, err := s.GetMsg(waitCtx(t), 1)
-		if err != nil || m.Subject != "moved.a" {
-			t.Errorf("stored %+v, %v; want subject moved.a", m, err)
-		}
-	})
-}
-
 // Mirrors and sources: nats-server copies the origin's messages; the fake refuses both.
 func TestJSRefusedMirrorAndSources(t *testing.T) {
 	eachJS(t, func(t *testing.T, env *natstest.Env) {
