@@ -7,6 +7,7 @@ import (
 func (c *consumer) stopTimers() {
 	c.ackTimer.Stop()
 	c.inactiveTimer.Stop()
+	c.pauseTimer.Stop()
 	c.hb.stop()
 	for _, w := range c.waiting {
 		w.stop()

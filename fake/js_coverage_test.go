@@ -387,7 +387,7 @@ var honouredConsumerFields = []string{
 	"ack_policy", "ack_wait", "max_deliver", "backoff", "filter_subject", "max_waiting",
 	"max_ack_pending", "headers_only", "max_batch", "max_expires", "max_bytes",
 	"inactive_threshold", "mem_storage", "filter_subjects", "metadata", "deliver_subject",
-	"deliver_group", "flow_control", "idle_heartbeat",
+	"deliver_group", "flow_control", "idle_heartbeat", "pause_until",
 }
 
 // refusedConsumerFields set each field the fake refuses (replay_policy: "original"; instant
@@ -403,10 +403,6 @@ var refusedConsumerFields = map[string]struct {
 		c.RateLimit = 1 << 20
 	}, nil},
 	"sample_freq": {func(c *jetstream.ConsumerConfig) { c.SampleFrequency = "100" }, nil},
-	"pause_until": {func(c *jetstream.ConsumerConfig) {
-		at := time.Now().Add(time.Hour)
-		c.PauseUntil = &at
-	}, nil},
 	"priority_policy": {func(c *jetstream.ConsumerConfig) {
 		c.PriorityPolicy = jetstream.PriorityPolicyOverflow
 		c.PriorityGroups = []string{"g"}
@@ -529,6 +525,14 @@ var requestTypes = []requestFields{{
 	what:   "message delete request",
 	server: []string{"JSApiMsgDeleteRequest"}, client: []string{"msgDeleteRequest"},
 	honoured: []string{"seq", "no_erase"},
+}, {
+	what:   "consumer pause request",
+	server: []string{"JSApiConsumerPauseRequest"}, client: []string{"consumerPauseRequest"},
+	honoured: []string{"pause_until"},
+}, {
+	what:   "consumer reset request",
+	server: []string{"JSApiConsumerResetRequest"}, client: []string{"consumerResetRequest"},
+	honoured: []string{"seq"},
 }, {
 	what:   "consumer create request",
 	server: []string{"CreateConsumerRequest"}, client: []string{"createConsumerRequest"},

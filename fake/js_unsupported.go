@@ -142,8 +142,6 @@ func unsupportedConsumerField(cfg *jetstream.ConsumerConfig) *apiError {
 	case cfg.PriorityPolicy != jetstream.PriorityPolicyNone || len(cfg.PriorityGroups) > 0 || cfg.PinnedTTL != 0:
 		// nats-server takes the three together or not at all.
 		return fakeNotSupportedErrF.err("consumer config fields priority_policy, priority_groups and priority_timeout (PriorityPolicy, PriorityGroups, PinnedTTL)")
-	case cfg.PauseUntil != nil && !cfg.PauseUntil.IsZero():
-		return refuse("pause_until", "PauseUntil")
 	case cfg.RateLimit != 0:
 		return refuse("rate_limit_bps", "RateLimit")
 	case cfg.ReplayPolicy == jetstream.ReplayOriginalPolicy:
@@ -230,37 +228,6 @@ func (j *jetStream) replyErrShaped(to, typ string, e *apiError) {
 	}
 }
 
-// consumerPause answers CONSUMER.PAUSE: the server's invalid JSON and not found errors, a
-// resume as the server answers it, and a pause with "not supported".
-func (j *jetStream) consumerPause(r *apiRequest) bool {
-	const typ = "consumer_pause_response"
-	var req struct {
-		PauseUntil time.Time `json:"pause_until,omitempty"`
-	}
-	body := strings.TrimSpace(string(r.body))
-	if body != "" && (body[0] == '{' || body[0] == '[') {
-		if err := decodeRequest(r.body, &req); err != nil {
-			j.replyErrShaped(r.reply, typ, jsInvalidJSONErr.err(err))
-			return true
-		}
-	}
-	if e := j.lookupConsumer(r.arg(2), r.arg(3)); e != nil {
-		j.replyErrShaped(r.reply, typ, e)
-		return true
-	}
-	if !req.PauseUntil.IsZero() {
-		j.replyErrShaped(r.reply, typ, fakeNotSupportedErrF.err("CONSUMER.PAUSE"))
-		return true
-	}
-	// A resume: the fake's consumers are never paused.
-	j.reply(r.reply, struct {
-		apiHead
-		Paused     bool      `json:"paused"`
-		PauseUntil time.Time `json:"pause_until"`
-	}{apiHead: apiHead{Type: typePrefix + typ}})
-	return true
-}
-
 // consumerUnpin answers CONSUMER.UNPIN as nats-server does: no consumer of the fake has
 // priority groups, so no group exists to unpin.
 func (j *jetStream) consumerUnpin(r *apiRequest) bool {
@@ -284,27 +251,6 @@ func (j *jetStream) consumerUnpin(r *apiRequest) bool {
 		}
 		j.replyErr(r.reply, typ, e)
 	}
-	return true
-}
-
-// consumerReset answers CONSUMER.RESET. nats-server serves it from each consumer's own
-// subscription: without the consumer nobody answers and the request times out.
-func (j *jetStream) consumerReset(r *apiRequest) bool {
-	const typ = "consumer_reset_response"
-	if len(r.tok) != 4 || j.lookupConsumer(r.arg(2), r.arg(3)) != nil {
-		return true
-	}
-	body := strings.TrimSpace(string(r.body))
-	if body != "" {
-		var req struct {
-			Seq uint64 `json:"seq,omitempty"`
-		}
-		if err := json.Unmarshal([]byte(body), &req); err != nil {
-			j.replyErrShaped(r.reply, typ, jsInvalidJSONErr.err(err))
-			return true
-		}
-	}
-	j.replyErrShaped(r.reply, typ, fakeNotSupportedErrF.err("CONSUMER.RESET"))
 	return true
 }
 
