@@ -7,7 +7,7 @@ import (
 func (c *consumer) stopTimers() {
 	c.ackTimer.Stop()
 	c.inactiveTimer.Stop()
-	c.pauseTimer.Stop()
+	// The pause timer outlives the consumer, as nats-server's does (see pauseEnded).
 	c.hb.stop()
 	for _, w := range c.waiting {
 		w.stop()

@@ -62,11 +62,13 @@ func (c *consumer) schedulePause() {
 }
 
 // pauseEnded resumes the consumer when its pause runs out: an advisory, then whatever waits.
+// nats-server does not stop the timer when it deletes a consumer: the advisory of a deleted
+// consumer's resume comes all the same.
 func (c *consumer) pauseEnded() {
 	j := c.st.j
 	j.lock()
 	defer j.unlock()
-	if j.closed || c.gone {
+	if j.closed {
 		return
 	}
 	c.pauseTimer = nil
