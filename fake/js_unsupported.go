@@ -218,11 +218,6 @@ func (j *jetStream) replyErrShaped(to, typ string, e *apiError) {
 			apiHead
 			DeliverSubject string `json:"deliver_subject"`
 		}{apiHead: head})
-	case "consumer_reset_response":
-		j.reply(to, struct {
-			apiHead
-			ResetSeq uint64 `json:"reset_seq"`
-		}{apiHead: head})
 	default:
 		j.reply(to, head)
 	}
