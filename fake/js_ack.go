@@ -46,10 +46,16 @@ func (j *jetStream) handleAck(m *message) bool {
 		return reply == ""
 	}
 	c.lastActive = j.s.clock.Now()
+	isAck := body == "" || body == "+ACK" || body == "+OK"
+	if isAck && c.ahead(sseq) {
+		// nats-server drops an ack beyond the consumer's next message (one of a delivery made
+		// before a reset) without an answer
+		return true
+	}
 	c.lastAck = c.lastActive.UTC()
 	// the bodies nats-server knows; it ignores any other, and answers it as it answers an ack
 	switch {
-	case body == "" || body == "+ACK" || body == "+OK":
+	case isAck:
 		c.processAck(sseq, dseq)
 	case strings.HasPrefix(body, "+NXT"):
 		// an ack and a pull request in one: the next messages go to the ack's reply subject,
@@ -74,8 +80,14 @@ func (j *jetStream) handleAck(m *message) bool {
 	return true
 }
 
+// ahead reports whether sseq is at or beyond the next message the consumer would deliver: an
+// ack of it changes nothing.
+func (c *consumer) ahead(sseq uint64) bool {
+	return sseq >= c.sseq && len(c.lps) == 0 && !c.cfg.FlowControl
+}
+
 func (c *consumer) processAck(sseq, dseq uint64) {
-	if sseq >= c.sseq && len(c.lps) == 0 {
+	if c.ahead(sseq) {
 		return
 	}
 	switch c.cfg.AckPolicy {

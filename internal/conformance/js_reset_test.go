@@ -315,3 +315,33 @@ func TestJSResetNotAudited(t *testing.T) {
 		}
 	})
 }
+
+// Acks of deliveries made before the reset: one of a message the consumer has not delivered
+// again yet is dropped without an answer; one of a message it has delivered again acks it.
+func TestJSResetOldAcks(t *testing.T) {
+	eachJS(t, func(t *testing.T, env *natstest.Env) {
+		_, c := rsSetup(t, env, 4, rsExplicit)
+		old := spTake(t, c, 3)
+		rsReset(t, env, 0)
+		spTake(t, c, 1)
+		covSilent(t, env, old[2].Reply(), "+ACK")
+		spWantCounts(t, c, spCounts{Delivered: [2]uint64{1, 1}, AckPending: 1, NumPending: 3})
+		spDoubleAck(t, old[0])
+		spWantCounts(t, c, spCounts{Delivered: [2]uint64{1, 1}, AckFloor: [2]uint64{1, 1}, NumPending: 3})
+	})
+}
+
+// A paused consumer reset stays paused: it delivers nothing, and its info says paused.
+func TestJSResetPaused(t *testing.T) {
+	eachJS(t, func(t *testing.T, env *natstest.Env) {
+		_, c := rsSetup(t, env, 2, rsExplicit)
+		spTake(t, c, 2)
+		until := time.Now().Add(time.Hour)
+		pzPause(t, env, until)
+		resp := rsReset(t, env, 0)
+		pzWantPaused(t, resp.ConsumerInfo, until)
+		if got := spNoWait(t, c, 2); len(got) != 0 {
+			t.Errorf("a paused consumer after reset delivered %d", len(got))
+		}
+	})
+}
