@@ -47,12 +47,15 @@ func (j *jetStream) handleAck(m *message) bool {
 	}
 	c.lastActive = j.s.clock.Now()
 	isAck := body == "" || body == "+ACK" || body == "+OK"
-	if isAck && c.ahead(sseq) {
-		// nats-server drops an ack beyond the consumer's next message (one of a delivery made
-		// before a reset) without an answer
+	// nats-server drops an ack beyond the consumer's next message (one of a delivery made before
+	// a reset) without an answer; a term of one is announced, and not answered either
+	silent := c.ahead(sseq) && (isAck || strings.HasPrefix(body, "+TERM"))
+	if silent && isAck {
 		return true
 	}
-	c.lastAck = c.lastActive.UTC()
+	if !silent {
+		c.lastAck = c.lastActive.UTC()
+	}
 	// the bodies nats-server knows; it ignores any other, and answers it as it answers an ack
 	switch {
 	case isAck:
@@ -73,7 +76,7 @@ func (j *jetStream) handleAck(m *message) bool {
 	case strings.HasPrefix(body, "+TERM"):
 		c.processTerm(sseq, dseq, dc, strings.TrimSpace(body[5:]))
 	}
-	if reply != "" {
+	if reply != "" && !silent {
 		j.s.sendTo(reply, &message{subject: reply})
 	}
 	c.kick()

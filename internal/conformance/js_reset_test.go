@@ -317,7 +317,8 @@ func TestJSResetNotAudited(t *testing.T) {
 }
 
 // Acks of deliveries made before the reset: one of a message the consumer has not delivered
-// again yet is dropped without an answer; one of a message it has delivered again acks it.
+// again yet is dropped without an answer (a term of one is announced, and not answered either);
+// one of a message it has delivered again acks it.
 func TestJSResetOldAcks(t *testing.T) {
 	eachJS(t, func(t *testing.T, env *natstest.Env) {
 		_, c := rsSetup(t, env, 4, rsExplicit)
@@ -325,6 +326,11 @@ func TestJSResetOldAcks(t *testing.T) {
 		rsReset(t, env, 0)
 		spTake(t, c, 1)
 		covSilent(t, env, old[2].Reply(), "+ACK")
+		terms := tcAdvisory(t, env, "$JS.EVENT.ADVISORY.CONSUMER.MSG_TERMINATED.S.C")
+		covSilent(t, env, old[1].Reply(), "+TERM gone")
+		if _, adv, _ := terms(); adv["stream_seq"] != float64(2) || adv["reason"] != "gone" {
+			t.Errorf("term of an old delivery: advisory %v, want one for message 2", adv)
+		}
 		spWantCounts(t, c, spCounts{Delivered: [2]uint64{1, 1}, AckPending: 1, NumPending: 3})
 		spDoubleAck(t, old[0])
 		spWantCounts(t, c, spCounts{Delivered: [2]uint64{1, 1}, AckFloor: [2]uint64{1, 1}, NumPending: 3})
