@@ -284,7 +284,8 @@ func TestJSPauseInThePast(t *testing.T) {
 }
 
 // A paused consumer delivers nothing to a pull request: a no-wait request ends at once with no
-// messages (404), a request with an expiry waits, and counts as waiting, until it expires (408).
+// messages (404), a request with an expiry waits, and counts as waiting, until it expires (408),
+// whether or not it is a no-wait request.
 func TestJSPausePullRequestsWait(t *testing.T) {
 	eachJS(t, func(t *testing.T, env *natstest.Env) {
 		_, c := pzSetup(t, env, 2)
@@ -308,6 +309,13 @@ func TestJSPausePullRequestsWait(t *testing.T) {
 			t.Errorf("paused request's end: %q %v, want 408 with 2 messages pending", m.Data, m.Header)
 		}
 		spWantCounts(t, c, spCounts{NumPending: 2})
+		// A no-wait request with an expiry waits for it too.
+		if err := env.Conn().PublishRequest("$JS.API.CONSUMER.MSG.NEXT.S.C", inbox, []byte(`{"batch":1,"no_wait":true,"expires":300000000}`)); err != nil {
+			t.Fatal(err)
+		}
+		if m = next(t, sub); m.Header.Get("Status") != "408" || m.Header.Get("Nats-Pending-Messages") != "1" {
+			t.Errorf("paused no-wait request with an expiry: %q %v, want 408 with 1 message pending", m.Data, m.Header)
+		}
 	})
 }
 
