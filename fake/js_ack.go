@@ -46,10 +46,19 @@ func (j *jetStream) handleAck(m *message) bool {
 		return reply == ""
 	}
 	c.lastActive = j.s.clock.Now()
-	c.lastAck = c.lastActive.UTC()
+	isAck := body == "" || body == "+ACK" || body == "+OK"
+	// nats-server drops an ack beyond the consumer's next message (one of a delivery made before
+	// a reset) without an answer; a term of one is announced, and not answered either
+	silent := c.ahead(sseq) && (isAck || strings.HasPrefix(body, "+TERM"))
+	if silent && isAck {
+		return true
+	}
+	if !silent {
+		c.lastAck = c.lastActive.UTC()
+	}
 	// the bodies nats-server knows; it ignores any other, and answers it as it answers an ack
 	switch {
-	case body == "" || body == "+ACK" || body == "+OK":
+	case isAck:
 		c.sampleAck(sseq, dseq, dc)
 		c.processAck(sseq, dseq)
 	case strings.HasPrefix(body, "+NXT"):
@@ -69,15 +78,21 @@ func (j *jetStream) handleAck(m *message) bool {
 	case strings.HasPrefix(body, "+TERM"):
 		c.processTerm(sseq, dseq, dc, strings.TrimSpace(body[5:]))
 	}
-	if reply != "" {
+	if reply != "" && !silent {
 		j.s.sendTo(reply, &message{subject: reply})
 	}
 	c.kick()
 	return true
 }
 
+// ahead reports whether sseq is at or beyond the next message the consumer would deliver: an
+// ack of it changes nothing.
+func (c *consumer) ahead(sseq uint64) bool {
+	return sseq >= c.sseq && len(c.lps) == 0 && !c.cfg.FlowControl
+}
+
 func (c *consumer) processAck(sseq, dseq uint64) {
-	if sseq >= c.sseq && len(c.lps) == 0 {
+	if c.ahead(sseq) {
 		return
 	}
 	switch c.cfg.AckPolicy {

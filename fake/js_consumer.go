@@ -45,7 +45,9 @@ type consumer struct {
 	waiting []*pullRequest
 
 	ackTimer      *clockTimer
-	ackDue        time.Time // when ackTimer fires
+	pauseTimer    *clockTimer // ends the pause
+	asleep        bool        // resumed through the API: delivers once something wakes it
+	ackDue        time.Time   // when ackTimer fires
 	inactiveTimer *clockTimer
 	lastActive    time.Time // on the server clock, for the inactive threshold
 	lastDelivery  time.Time // reported as delivered.last_active
@@ -102,6 +104,7 @@ func (st *stream) newConsumer(cfg jetstream.ConsumerConfig) *consumer {
 	c.lastActive = st.j.s.clock.Now()
 	st.consumers[c.name] = c
 	c.scheduleInactive()
+	c.schedulePause()
 	return c
 }
 
@@ -261,6 +264,9 @@ func (c *consumer) info() jetstream.ConsumerInfo {
 	}
 	if c.isPush() {
 		info.PushBound = c.st.j.s.hasInterest(c.cfg.DeliverSubject)
+	}
+	if info.Paused = c.paused(); info.Paused {
+		info.PauseRemaining = c.pauseRemaining()
 	}
 	return info
 }
@@ -611,6 +617,7 @@ func (c *consumer) kick() {
 	if c.gone {
 		return
 	}
+	c.asleep = false
 	if c.isPush() {
 		c.deliverPush()
 		return

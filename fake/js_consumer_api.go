@@ -110,6 +110,9 @@ func (j *jetStream) consumerCreate(reply string, kind createSubject, streamName,
 		cfg.Name = generateConsumerName()
 	}
 	if c, ok := st.consumers[cfg.Name]; ok {
+		// nats-server keeps an existing consumer's pause whatever the request says.
+		cfg.PauseUntil = c.cfg.PauseUntil
+		setRequiredLevel(&cfg)
 		if req.Action == "create" && !sameConsumerConfig(c.cfg, cfg) {
 			j.replyErr(reply, typ, jsConsumerAlreadyExists.err())
 			return
@@ -119,6 +122,9 @@ func (j *jetStream) consumerCreate(reply string, kind createSubject, streamName,
 			return
 		}
 		j.reply(reply, consumerInfoResp{apiHead{Type: typePrefix + typ}, c.info()})
+		if c.paused() {
+			c.advisePause()
+		}
 		return
 	}
 	if req.Action == "update" {
@@ -136,6 +142,9 @@ func (j *jetStream) consumerCreate(reply string, kind createSubject, streamName,
 	c := st.newConsumer(cfg)
 	j.reply(reply, consumerInfoResp{apiHead{Type: typePrefix + typ}, c.info()})
 	c.adviseAction(actionCreate)
+	if c.paused() {
+		c.advisePause()
+	}
 	if c.isPush() {
 		j.watchPushInterest()
 		c.deliverPush()

@@ -104,7 +104,7 @@ func (st *stream) normaliseConsumer(cfg *jetstream.ConsumerConfig) *apiError {
 	}
 	delete(cfg.Metadata, "_nats.ver")
 	delete(cfg.Metadata, "_nats.level")
-	cfg.Metadata["_nats.req.level"] = "0"
+	setRequiredLevel(cfg)
 	return nil
 }
 

@@ -8,6 +8,7 @@ func (c *consumer) stopTimers() {
 	c.ackTimer.Stop()
 	c.inactiveTimer.Stop()
 	c.pace.timer.Stop()
+	// The pause timer outlives the consumer, as nats-server's does (see pauseEnded).
 	c.hb.stop()
 	for _, w := range c.waiting {
 		w.stop()

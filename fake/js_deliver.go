@@ -150,6 +150,10 @@ func (c *consumer) dropDeadRequests() {
 // servePull hands available messages to the waiting requests, oldest first.
 func (c *consumer) servePull() {
 	j := c.st.j
+	if c.paused() {
+		c.endWhilePaused()
+		return
+	}
 	for len(c.waiting) > 0 {
 		w := c.waiting[0]
 		if !j.s.hasInterest(w.reply) {
@@ -199,6 +203,22 @@ func (c *consumer) servePull() {
 	}
 }
 
+// endWhilePaused does for the waiting requests of a paused consumer what nats-server does: it
+// forgets those nobody listens for, and ends with 404 the no-wait requests that would end at
+// the end of the stream; the others wait, and expire.
+func (c *consumer) endWhilePaused() {
+	j := c.st.j
+	for _, w := range append([]*pullRequest(nil), c.waiting...) {
+		switch {
+		case !j.s.hasInterest(w.reply):
+			c.removeWaiting(w)
+		case w.noWait && (w.expires.IsZero() || w.delivered > 0):
+			j.status(w.reply, "404 No Messages")
+			c.removeWaiting(w)
+		}
+	}
+}
+
 // expire ends a request whose time is up with 408 and what it still wanted.
 func (c *consumer) expire(w *pullRequest) {
 	j := c.st.j
@@ -211,6 +231,15 @@ func (c *consumer) expire(w *pullRequest) {
 	j.status(w.reply, "408 Request Timeout",
 		"Nats-Pending-Messages", strconv.Itoa(w.n), "Nats-Pending-Bytes", strconv.Itoa(w.b))
 	c.lastActive = j.s.clock.Now()
+	c.wake()
+}
+
+// wake delivers what a consumer resumed through the API holds, at a moment nats-server's delivery
+// loop wakes: a request's expiry or heartbeat, a push heartbeat.
+func (c *consumer) wake() {
+	if c.asleep {
+		c.kick()
+	}
 }
 
 // heartbeat tells a waiting request the consumer is alive when nothing else was sent lately.
@@ -233,6 +262,7 @@ func (c *consumer) heartbeat(w *pullRequest) {
 		wait = w.hb - idle
 	}
 	w.hbt = j.afterClient(wait, func() { c.heartbeat(w) })
+	c.wake()
 }
 
 func (c *consumer) sendHeartbeat(to string) {
@@ -251,7 +281,7 @@ func (c *consumer) deliverPush() {
 	if c.hb == nil {
 		c.startHeartbeats()
 	}
-	if !j.s.hasInterest(target) {
+	if !j.s.hasInterest(target) || c.paused() {
 		return
 	}
 	for !c.cfg.FlowControl || c.pbytes < flowWindow {
@@ -340,4 +370,5 @@ func (c *consumer) pushHeartbeat() {
 		}
 	}
 	c.hb = j.afterClient(wait, c.pushHeartbeat)
+	c.wake()
 }

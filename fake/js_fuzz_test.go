@@ -31,9 +31,9 @@ var jsFuzzSubjects = []struct {
 	{"$JS.API.CONSUMER.INFO.S.C", false},
 	{"$JS.API.DIRECT.GET.S", false},
 	{"$JS.API.CONSUMER.MSG.NEXT.S.C", false},
-	{"$JS.API.CONSUMER.PAUSE.S.C", false},
+	{"$JS.API.CONSUMER.PAUSE.S.C", true},
 	{"$JS.API.CONSUMER.UNPIN.S.C", false},
-	{"$JS.API.CONSUMER.RESET.S.C", false},
+	{"$JS.API.CONSUMER.RESET.S.C", true},
 	{"$JS.API.STREAM.SNAPSHOT.S", false},
 	{"$JS.API.STREAM.RESTORE.S2", false},
 	{"$JS.API.STREAM.LEADER.STEPDOWN.S", false},
@@ -126,9 +126,11 @@ func FuzzJetStreamAPI(f *testing.F) {
 				t.Fatalf("%s %q: answer %q has no type", target.subj, body, reply.Data)
 			}
 			var anything any
-			// NAMES and LIST read only a body that opens an object or array, as nats-server does.
+			// NAMES, LIST and PAUSE read only a body that opens an object or array, as nats-server
+			// does.
 			paged := strings.HasSuffix(target.subj, "NAMES") || strings.HasSuffix(target.subj, "LIST") ||
-				strings.Contains(target.subj, ".NAMES.") || strings.Contains(target.subj, ".LIST.")
+				strings.Contains(target.subj, ".NAMES.") || strings.Contains(target.subj, ".LIST.") ||
+				strings.Contains(target.subj, ".PAUSE.")
 			if decodeRequest(body, &anything) != nil && (!paged || objectOrArray(body)) {
 				if resp.Error == nil || resp.Error.ErrorCode != 10025 || !strings.HasPrefix(resp.Error.Description, "invalid JSON: ") {
 					t.Fatalf("%s %q: malformed JSON answered with %q, want err_code 10025", target.subj, body, reply.Data)

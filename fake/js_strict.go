@@ -46,6 +46,8 @@ var serverTypeNames = map[reflect.Type]string{
 	reflect.TypeFor[streamNamesRequest]():    "JSApiStreamNamesRequest",
 	reflect.TypeFor[streamListRequest]():     "JSApiStreamListRequest",
 	reflect.TypeFor[consumersRequest]():      "JSApiConsumersRequest",
+	reflect.TypeFor[pauseRequest]():          "JSApiConsumerPauseRequest",
+	reflect.TypeFor[resetRequest]():          "JSApiConsumerResetRequest",
 }
 
 // serverFieldPaths renames a type error's field where the server's type nests it in an embedded

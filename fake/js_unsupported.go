@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"regexp"
-	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -132,13 +131,10 @@ func checkPriority(cfg *jetstream.ConsumerConfig) *apiError {
 // unsupportedConsumerField is the first consumer config field the fake accepts from clients
 // but does not implement, or nil; it runs after nats-server's own checks.
 func unsupportedConsumerField(cfg *jetstream.ConsumerConfig) *apiError {
-	refuse := func(name, goName string) *apiError { return errFieldNotSupported("consumer config", name, goName) }
 	switch {
 	case cfg.PriorityPolicy != jetstream.PriorityPolicyNone || len(cfg.PriorityGroups) > 0 || cfg.PinnedTTL != 0:
 		// nats-server takes the three together or not at all.
 		return fakeNotSupportedErrF.err("consumer config fields priority_policy, priority_groups and priority_timeout (PriorityPolicy, PriorityGroups, PinnedTTL)")
-	case cfg.PauseUntil != nil && !cfg.PauseUntil.IsZero():
-		return refuse("pause_until", "PauseUntil")
 	case cfg.ReplayPolicy == jetstream.ReplayOriginalPolicy && cfg.DeliverSubject == "":
 		return fakeNotSupportedErrF.err("consumer config field replay_policy original (ReplayPolicy ReplayOriginalPolicy) on a pull consumer")
 	}
@@ -199,45 +195,9 @@ func (j *jetStream) replyErrShaped(to, typ string, e *apiError) {
 			apiHead
 			DeliverSubject string `json:"deliver_subject"`
 		}{apiHead: head})
-	case "consumer_reset_response":
-		j.reply(to, struct {
-			apiHead
-			ResetSeq uint64 `json:"reset_seq"`
-		}{apiHead: head})
 	default:
 		j.reply(to, head)
 	}
-}
-
-// consumerPause answers CONSUMER.PAUSE: the server's invalid JSON and not found errors, a
-// resume as the server answers it, and a pause with "not supported".
-func (j *jetStream) consumerPause(r *apiRequest) bool {
-	const typ = "consumer_pause_response"
-	var req struct {
-		PauseUntil time.Time `json:"pause_until,omitempty"`
-	}
-	body := strings.TrimSpace(string(r.body))
-	if body != "" && (body[0] == '{' || body[0] == '[') {
-		if err := decodeRequest(r.body, &req); err != nil {
-			j.replyErrShaped(r.reply, typ, jsInvalidJSONErr.err(err))
-			return true
-		}
-	}
-	if e := j.lookupConsumer(r.arg(2), r.arg(3)); e != nil {
-		j.replyErrShaped(r.reply, typ, e)
-		return true
-	}
-	if !req.PauseUntil.IsZero() {
-		j.replyErrShaped(r.reply, typ, fakeNotSupportedErrF.err("CONSUMER.PAUSE"))
-		return true
-	}
-	// A resume: the fake's consumers are never paused.
-	j.reply(r.reply, struct {
-		apiHead
-		Paused     bool      `json:"paused"`
-		PauseUntil time.Time `json:"pause_until"`
-	}{apiHead: apiHead{Type: typePrefix + typ}})
-	return true
 }
 
 // consumerUnpin answers CONSUMER.UNPIN as nats-server does: no consumer of the fake has
@@ -263,27 +223,6 @@ func (j *jetStream) consumerUnpin(r *apiRequest) bool {
 		}
 		j.replyErr(r.reply, typ, e)
 	}
-	return true
-}
-
-// consumerReset answers CONSUMER.RESET. nats-server serves it from each consumer's own
-// subscription: without the consumer nobody answers and the request times out.
-func (j *jetStream) consumerReset(r *apiRequest) bool {
-	const typ = "consumer_reset_response"
-	if len(r.tok) != 4 || j.lookupConsumer(r.arg(2), r.arg(3)) != nil {
-		return true
-	}
-	body := strings.TrimSpace(string(r.body))
-	if body != "" {
-		var req struct {
-			Seq uint64 `json:"seq,omitempty"`
-		}
-		if err := json.Unmarshal([]byte(body), &req); err != nil {
-			j.replyErrShaped(r.reply, typ, jsInvalidJSONErr.err(err))
-			return true
-		}
-	}
-	j.replyErrShaped(r.reply, typ, fakeNotSupportedErrF.err("CONSUMER.RESET"))
 	return true
 }
 

@@ -156,56 +156,6 @@ func TestJSAPIPeerRemoveClusteringRequired(t *testing.T) {
 	})
 }
 
-// Pausing a consumer that is not there: the server's not found errors, stream first.
-func TestJSAPIPauseMissing(t *testing.T) {
-	eachJS(t, func(t *testing.T, env *natstest.Env) {
-		covSetup(t, env)
-		until := time.Now().Add(time.Hour)
-		_, err := env.JetStream().PauseConsumer(waitCtx(t), "X", "Y", until)
-		if !errors.Is(err, jetstream.ErrStreamNotFound) {
-			t.Errorf("pause on a missing stream: %v, want stream not found", err)
-		}
-		_, err = env.JetStream().PauseConsumer(waitCtx(t), "S", "Y", until)
-		spAPIErr(t, err, covConsumerMissing)
-		a := covRequest(t, env, "$JS.API.CONSUMER.PAUSE.S.Y", "")
-		covErr(t, a, "consumer_pause_response", covConsumerMissing)
-	})
-}
-
-// Pausing an existing consumer: nats-server pauses it; the fake does not pause consumers yet
-// and says so, naming the endpoint.
-func TestJSAPIPauseExisting(t *testing.T) {
-	eachJS(t, func(t *testing.T, env *natstest.Env) {
-		covSetup(t, env)
-		resp, err := env.JetStream().PauseConsumer(waitCtx(t), "S", "C", time.Now().Add(time.Hour))
-		if covFake(env) {
-			covNotSupported(t, err, "CONSUMER.PAUSE")
-			return
-		}
-		if err != nil || !resp.Paused {
-			t.Fatalf("pause: %+v, %v; want paused", resp, err)
-		}
-	})
-}
-
-// Resuming a consumer that is not paused is answered alike: not paused.
-func TestJSAPIResumeNotPaused(t *testing.T) {
-	eachJS(t, func(t *testing.T, env *natstest.Env) {
-		covSetup(t, env)
-		resp, err := env.JetStream().ResumeConsumer(waitCtx(t), "S", "C")
-		if err != nil {
-			t.Fatalf("resume: %v", err)
-		}
-		if resp.Paused || !resp.PauseUntil.IsZero() {
-			t.Errorf("resume: %+v, want not paused", resp)
-		}
-		a := covRequest(t, env, "$JS.API.CONSUMER.PAUSE.S.C", "")
-		if a.Error != nil || !strings.Contains(string(a.raw), `"paused":false`) {
-			t.Errorf("empty pause request: %s, want not paused", a.raw)
-		}
-	})
-}
-
 // Unpinning: the request is checked first (invalid JSON, a group is required, its name's
 // form), then the stream and the consumer, then the group, which a consumer without priority
 // groups does not have.
@@ -233,24 +183,6 @@ func TestJSAPIResetMissing(t *testing.T) {
 		covSetup(t, env)
 		covSilent(t, env, "$JS.API.CONSUMER.RESET.S.Y", "")
 		covSilent(t, env, "$JS.API.CONSUMER.RESET.X.Y", "{}")
-	})
-}
-
-// Resetting an existing consumer: nats-server resets it to the stream's first sequence; the
-// fake says it does not support it yet. Both check the request's JSON first.
-func TestJSAPIResetExisting(t *testing.T) {
-	eachJS(t, func(t *testing.T, env *natstest.Env) {
-		covSetup(t, env)
-		covErr(t, covRequest(t, env, "$JS.API.CONSUMER.RESET.S.C", "x"), "consumer_reset_response",
-			jetstream.APIError{Code: 400, ErrorCode: 10025, Description: "invalid JSON: invalid character 'x' looking for beginning of value"})
-		resp, err := env.JetStream().ResetConsumer(waitCtx(t), "S", "C")
-		if covFake(env) {
-			covNotSupported(t, err, "CONSUMER.RESET")
-			return
-		}
-		if err != nil || resp.ResetSeq != 1 || resp.Name != "C" {
-			t.Fatalf("reset: %+v, %v; want consumer C reset to 1", resp, err)
-		}
 	})
 }
 

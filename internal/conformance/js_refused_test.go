@@ -144,21 +144,6 @@ func TestJSRefusedReplayOriginalPull(t *testing.T) {
 	})
 }
 
-// A consumer created paused: nats-server reports it paused; the fake refuses pause_until.
-func TestJSRefusedPauseUntil(t *testing.T) {
-	eachJS(t, func(t *testing.T, env *natstest.Env) {
-		until := time.Now().Add(time.Hour)
-		c, err := refConsumer(t, env, jetstream.ConsumerConfig{Durable: "P", PauseUntil: &until})
-		if covFake(env) {
-			covNotSupported(t, err, "pause_until")
-			return
-		}
-		if err != nil || !c.CachedInfo().Paused {
-			t.Fatalf("paused consumer: %+v, %v; want paused", c, err)
-		}
-	})
-}
-
 // Priority groups: nats-server's own checks of policy, groups and pinned TTL come first, on
 // both; then the server takes a valid set and the fake refuses it, naming the fields.
 func TestJSRefusedPriorityGroups(t *testing.T) {
