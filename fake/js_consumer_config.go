@@ -105,6 +105,9 @@ func (st *stream) normaliseConsumer(cfg *jetstream.ConsumerConfig) *apiError {
 	delete(cfg.Metadata, "_nats.ver")
 	delete(cfg.Metadata, "_nats.level")
 	cfg.Metadata["_nats.req.level"] = "0"
+	if usesPriority(cfg) {
+		cfg.Metadata["_nats.req.level"] = "1"
+	}
 	return nil
 }
 
