@@ -202,9 +202,15 @@ func (c *consumer) servePull() {
 		return
 	}
 	// the end of the stream ends no-wait requests
+	c.endNoWait()
+}
+
+// endNoWait ends with 404 the no-wait requests that have nothing more coming: those without an
+// expiry, and those that got something.
+func (c *consumer) endNoWait() {
 	for _, w := range append([]*pullRequest(nil), c.waiting...) {
 		if w.noWait && (w.expires.IsZero() || w.delivered > 0) {
-			j.status(w.reply, "404 No Messages")
+			c.st.j.status(w.reply, "404 No Messages")
 			c.removeWaiting(w)
 		}
 	}

@@ -181,7 +181,9 @@ func (c *consumer) servePriority() {
 				c.rdc[m.seq]--
 			}
 			c.sseq, c.lps, c.rdq = sseq, lps, rdq
-			break
+			// nats-server ends the no-wait requests as at the end of the stream
+			c.endNoWait()
+			return
 		}
 		sent := c.send(w.reply, m, dc)
 		w.lastSent = j.mark()

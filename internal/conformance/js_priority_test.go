@@ -670,3 +670,42 @@ func TestJSPriorityFieldsOnPlainConsumer(t *testing.T) {
 		}
 	})
 }
+
+// A no-wait request that no message may go to ends with 404 at once, as at the end of the
+// stream: an overflow request below its threshold, a request of another client while one is
+// pinned. With an expiry it waits for it and ends with 408.
+func TestJSPriorityNoWait(t *testing.T) {
+	eachJS(t, func(t *testing.T, env *natstest.Env) {
+		s := pgStream(t, env, 3)
+		spConsumer(t, s, jetstream.ConsumerConfig{Durable: "OVER", AckPolicy: jetstream.AckExplicitPolicy, PriorityPolicy: jetstream.PriorityPolicyOverflow, PriorityGroups: []string{"A"}})
+		pgStatus(t, env, "OVER", `{"batch":1,"group":"A","min_pending":10,"no_wait":true}`, "404", "No Messages")
+		pgStatus(t, env, "OVER", `{"batch":1,"group":"A","min_pending":10,"no_wait":true,"expires":300000000}`, "408", "Request Timeout")
+		pin := spConsumer(t, s, jetstream.ConsumerConfig{Durable: "PIN", AckPolicy: jetstream.AckExplicitPolicy, PriorityPolicy: jetstream.PriorityPolicyPinned, PriorityGroups: []string{"A"}})
+		if msgs, err := pgFetch(t, pin, 1, jetstream.FetchPriorityGroup("A")); err != nil || len(msgs) != 1 {
+			t.Fatalf("fetch: %d messages, %v", len(msgs), err)
+		}
+		pgStatus(t, env, "PIN", `{"batch":1,"group":"A","no_wait":true}`, "404", "No Messages")
+		if info := spCInfo(t, pin); info.NumWaiting != 0 || info.NumAckPending != 1 {
+			t.Errorf("waiting %d, ack pending %d; want nothing waiting, 1 delivered", info.NumWaiting, info.NumAckPending)
+		}
+	})
+}
+
+// A pull request that is not JSON names no group: on a pinned consumer it is served, with an
+// empty Nats-Pin-Id, and pins nobody.
+func TestJSPriorityPinnedPlainRequest(t *testing.T) {
+	eachJS(t, func(t *testing.T, env *natstest.Env) {
+		s := pgStream(t, env, 2)
+		c := pgConsumer(t, s, jetstream.PriorityPolicyPinned, time.Minute)
+		m, err := env.Conn().Request("$JS.API.CONSUMER.MSG.NEXT.P.C", nil, patience)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pin, ok := m.Header["Nats-Pin-Id"]; string(m.Data) != "m0" || !ok || len(pin) != 1 || pin[0] != "" {
+			t.Errorf("answer %q with headers %v, want m0 with an empty Nats-Pin-Id", m.Data, m.Header)
+		}
+		if g := pgGroups(t, c); len(g) != 1 || g[0].PinnedClientID != "" {
+			t.Errorf("priority groups %+v, want no pin", g)
+		}
+	})
+}
