@@ -8,7 +8,6 @@ func (c *consumer) stopTimers() {
 	c.ackTimer.Stop()
 	c.inactiveTimer.Stop()
 	c.hb.stop()
-	c.prio.timer.Stop()
 	for _, w := range c.waiting {
 		w.stop()
 	}

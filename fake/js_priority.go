@@ -298,12 +298,13 @@ func (c *consumer) setPinnedTimer() {
 	c.prio.timer = c.st.j.s.clock.AfterFunc(c.cfg.PinnedTTL, c.pinExpired)
 }
 
-// pinExpired unpins a client that stopped asking, announces it and serves the others.
+// pinExpired unpins a client that stopped asking, announces it and serves the others. As on
+// nats-server, deleting the consumer does not stop the pin's timer: the advisory still comes.
 func (c *consumer) pinExpired() {
 	j := c.st.j
 	j.lock()
 	defer j.unlock()
-	if j.closed || c.gone || c.prio.pinID == "" {
+	if j.closed || c.prio.pinID == "" {
 		return
 	}
 	c.unassignPin()

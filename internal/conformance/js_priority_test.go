@@ -709,3 +709,26 @@ func TestJSPriorityPinnedPlainRequest(t *testing.T) {
 		}
 	})
 }
+
+// A first request whose max_bytes the next message exceeds ends with 409 and leaves the
+// consumer unpinned, though the pin was announced; the next request is pinned anew.
+func TestJSPriorityPinMaxBytes(t *testing.T) {
+	eachJS(t, func(t *testing.T, env *natstest.Env) {
+		s := pgStream(t, env, 2)
+		c := pgConsumer(t, s, jetstream.PriorityPolicyPinned, time.Minute)
+		adv := tcAdvisory(t, env, "$JS.EVENT.ADVISORY.CONSUMER.PINNED.>")
+		pgStatus(t, env, "C", `{"batch":1,"group":"A","max_bytes":5,"expires":1000000000}`, "409", "Message Size Exceeds MaxBytes")
+		_, first, _ := adv()
+		if g := pgGroups(t, c); len(g) != 1 || g[0].PinnedClientID != "" {
+			t.Errorf("after the 409: %+v, want no pin", g)
+		}
+		msgs, err := pgFetch(t, c, 1, jetstream.FetchPriorityGroup("A"))
+		if err != nil || len(msgs) != 1 || string(msgs[0].Data()) != "m0" {
+			t.Fatalf("fetch: %d messages, %v; want m0", len(msgs), err)
+		}
+		_, second, _ := adv()
+		if pin := pgPin(t, msgs); second["pinned_id"] != pin || first["pinned_id"] == pin {
+			t.Errorf("pins announced %v then %v, message pinned to %s; want two pins, the second on the message", first["pinned_id"], second["pinned_id"], pin)
+		}
+	})
+}

@@ -162,3 +162,56 @@ func TestTimedPriorityPinnedConsumeHandover(t *testing.T) {
 		}
 	})
 }
+
+// TestTimedPriorityRedeliveryKeepsPin: a message the pinned client did not ack comes back to it
+// after the ack wait, with the same pin.
+func TestTimedPriorityRedeliveryKeepsPin(t *testing.T) {
+	eachTimed(t, func(t *testing.T, env *natstest.Env, tm timing) {
+		ackWait := tm.d(30*time.Second, 300*time.Millisecond)
+		s := pgStream(t, env, 1)
+		c := spConsumer(t, s, jetstream.ConsumerConfig{Durable: "C", AckPolicy: jetstream.AckExplicitPolicy, AckWait: ackWait,
+			PriorityPolicy: jetstream.PriorityPolicyPinned, PriorityGroups: []string{"A"}, PinnedTTL: 10 * ackWait})
+		start := time.Now()
+		msgs, err := pgFetch(t, c, 1, jetstream.FetchPriorityGroup("A"))
+		if err != nil || len(msgs) != 1 {
+			t.Fatalf("fetch: %d messages, %v", len(msgs), err)
+		}
+		pin := pgPin(t, msgs)
+		msgs, err = pgFetch(t, c, 1, jetstream.FetchPriorityGroup("A"), jetstream.FetchMaxWait(tm.within(ackWait)))
+		if err != nil || len(msgs) != 1 {
+			t.Fatalf("fetch of the redelivery: %d messages, %v", len(msgs), err)
+		}
+		atLeast(t, "the redelivery", time.Since(start), ackWait)
+		md, err := msgs[0].Metadata()
+		if err != nil || md.NumDelivered != 2 || string(msgs[0].Data()) != "m0" || pgPin(t, msgs) != pin {
+			t.Errorf("redelivery %q (%+v, %v), want m0 delivered twice with pin %s", msgs[0].Data(), md, err, pin)
+		}
+	})
+}
+
+// TestTimedPriorityDeleteWhilePinned: deleting a pinned consumer does not end its pin's time
+// to live: nats-server still announces the timeout, once the TTL has passed.
+func TestTimedPriorityDeleteWhilePinned(t *testing.T) {
+	eachTimed(t, func(t *testing.T, env *natstest.Env, tm timing) {
+		ttl := tm.d(time.Minute, 500*time.Millisecond)
+		s := pgStream(t, env, 1)
+		c := pgConsumer(t, s, jetstream.PriorityPolicyPinned, ttl)
+		unpinned := pgUnpinned(t, env)
+		start := time.Now()
+		if msgs, err := pgFetch(t, c, 1, jetstream.FetchPriorityGroup("A")); err != nil || len(msgs) != 1 {
+			t.Fatalf("fetch: %d messages, %v", len(msgs), err)
+		}
+		if err := s.DeleteConsumer(waitCtx(t), "C"); err != nil {
+			t.Fatal(err)
+		}
+		group, reason := pgReason(t, nextWithin(t, unpinned, tm.within(ttl)))
+		tm.due(t, "the deleted consumer's pin timeout", time.Since(start), ttl)
+		if group != "A" || reason != "timeout" {
+			t.Errorf("unpinned advisory: group %q reason %q, want A timeout", group, reason)
+		}
+		tm.pass(2 * ttl)
+		if n := queued(t, unpinned); n != 0 {
+			t.Errorf("%d more UNPINNED advisories, want none", n)
+		}
+	})
+}
