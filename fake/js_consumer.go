@@ -495,11 +495,12 @@ func (c *consumer) send(target string, m *storedMsg, dc uint64) int {
 		hdr = appendHeaders(m.hdr, "Nats-Msg-Size", strconv.Itoa(len(m.data)))
 		data = nil
 	}
+	size := len(m.subj) + len(ack) + len(hdr) + len(data) // a request's max bytes do not count the pin
 	hdr = c.pinHeader(hdr)
 	c.st.j.s.sendTo(target, &message{subject: m.subj, reply: ack, hdr: hdr, data: data})
 	c.lastActive = now
 	c.lastDelivery = now.UTC()
-	return len(m.subj) + len(ack) + len(hdr) + len(data)
+	return size
 }
 
 // historyDone is how many of the messages it has finished with a consumer's history keeps.
