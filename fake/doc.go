@@ -10,7 +10,8 @@
 // a client (Publish, CreateStream, StoreMsg, CreateKeyValue, PutKeyValue), wait for subscribers
 // (WaitForInterest), inject faults (Drop, Delay, Duplicate, Refuse, FailJetStream; Disconnect,
 // RefuseConnections) and move its clock: FastForward runs every timer that falls due (ack wait,
-// back-off, nak delay, max age, TTLs, pull expiries, heartbeats, PINGs) before it returns.
+// back-off, nak delay, max age, TTLs, pinned-client TTLs, pull expiries, heartbeats, PINGs)
+// before it returns.
 //
 // Inside a testing/synctest bubble the server's clock is the bubble's, and so are the client's
 // timers: a whole test, request timeouts and the application's own time.Sleep included, runs on

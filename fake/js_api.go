@@ -141,13 +141,13 @@ var apiEndpoints = []apiEndpoint{
 	{"CONSUMER.NAMES.*", func(j *jetStream, r *apiRequest) bool { j.consumerNames(r.reply, r.arg(2), r.body, false); return true }},
 	{"CONSUMER.LIST.*", func(j *jetStream, r *apiRequest) bool { j.consumerNames(r.reply, r.arg(2), r.body, true); return true }},
 	{"CONSUMER.MSG.NEXT.*.*", func(j *jetStream, r *apiRequest) bool { return j.pullRequest(r.reply, r.arg(3), r.arg(4), r.body) }},
+	{"CONSUMER.UNPIN.*.*", (*jetStream).consumerUnpin},
 
 	// Served by nats-server, not by the fake yet: the server's errors for what it checks first
 	// (not found, invalid JSON), then the fake's "not supported" error (js_unsupported.go).
 	{"STREAM.SNAPSHOT.*", (*jetStream).streamSnapshot},
 	{"STREAM.RESTORE.*", (*jetStream).streamRestore},
 	{"CONSUMER.PAUSE.*.*", (*jetStream).consumerPause},
-	{"CONSUMER.UNPIN.*.*", (*jetStream).consumerUnpin},
 	{"CONSUMER.RESET.*.*", (*jetStream).consumerReset},
 
 	// What only a cluster does: a single nats-server's answer.

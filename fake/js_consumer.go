@@ -57,6 +57,7 @@ type consumer struct {
 	lastSent      since  // the last push delivery or heartbeat
 	pbytes, fcsz  int    // push flow control: bytes sent and not yet cleared, and covered by fcid
 	fcid          string // the flow-control request waiting for the client's answer
+	prio          priorityState
 	gone          bool
 }
 
@@ -247,6 +248,7 @@ func (c *consumer) info() jetstream.ConsumerInfo {
 		NumWaiting:     c.numWaiting(),
 		NumPending:     c.numPending(),
 		TimeStamp:      c.st.j.s.clock.Now().UTC(),
+		PriorityGroups: c.priorityInfo(),
 	}
 	if c.delivered == (seqPair{}) {
 		info.Delivered = jetstream.SequenceInfo{Consumer: c.dseq, Stream: c.sseq - 1}
@@ -500,10 +502,12 @@ func (c *consumer) send(target string, m *storedMsg, dc uint64) int {
 		hdr = appendHeaders(m.hdr, "Nats-Msg-Size", strconv.Itoa(len(m.data)))
 		data = nil
 	}
+	size := len(m.subj) + len(ack) + len(hdr) + len(data) // a request's max bytes do not count the pin
+	hdr = c.pinHeader(hdr)
 	c.st.j.s.sendTo(target, &message{subject: m.subj, reply: ack, hdr: hdr, data: data})
 	c.lastActive = now
 	c.lastDelivery = now.UTC()
-	return len(m.subj) + len(ack) + len(hdr) + len(data)
+	return size
 }
 
 // historyDone is how many of the messages it has finished with a consumer's history keeps.

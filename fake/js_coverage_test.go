@@ -384,6 +384,7 @@ var honouredConsumerFields = []string{
 	"max_ack_pending", "headers_only", "max_batch", "max_expires", "max_bytes",
 	"inactive_threshold", "mem_storage", "filter_subjects", "metadata", "deliver_subject",
 	"deliver_group", "flow_control", "idle_heartbeat", "sample_freq", "rate_limit_bps", "pause_until",
+	"priority_policy", "priority_groups", "priority_timeout",
 }
 
 // refusedConsumerFields set each field the fake refuses (replay_policy: "original" on a pull
@@ -395,19 +396,6 @@ var refusedConsumerFields = map[string]struct {
 }{
 	"num_replicas":  {func(c *jetstream.ConsumerConfig) { c.Replicas = 3 }, jsStreamReplicasNotSupportedErr.err()},
 	"replay_policy": {func(c *jetstream.ConsumerConfig) { c.ReplayPolicy = jetstream.ReplayOriginalPolicy }, nil},
-	"priority_policy": {func(c *jetstream.ConsumerConfig) {
-		c.PriorityPolicy = jetstream.PriorityPolicyOverflow
-		c.PriorityGroups = []string{"g"}
-	}, nil},
-	"priority_groups": {func(c *jetstream.ConsumerConfig) {
-		c.PriorityPolicy = jetstream.PriorityPolicyPinned
-		c.PriorityGroups = []string{"g"}
-	}, nil},
-	"priority_timeout": {func(c *jetstream.ConsumerConfig) {
-		c.PriorityPolicy = jetstream.PriorityPolicyPinned
-		c.PriorityGroups = []string{"g"}
-		c.PinnedTTL = time.Minute
-	}, nil},
 }
 
 func TestConfigFieldsHonouredOrRefused(t *testing.T) {
@@ -473,11 +461,8 @@ type requestFields struct {
 var requestTypes = []requestFields{{
 	what:   "pull request",
 	server: []string{"JSApiConsumerGetNextRequest"}, client: []string{"pullRequest", "nextRequest"},
-	// group and priority: nats-server ignores them on a consumer without a priority policy,
-	// the only kind the fake has (a priority out of 0..9 is its bad request, and the fake's).
-	honoured: []string{"expires", "batch", "max_bytes", "no_wait", "idle_heartbeat", "group", "priority"},
-	// The server's bad request on such a consumer.
-	refused: []string{"min_pending", "min_ack_pending", "id"},
+	honoured: []string{"expires", "batch", "max_bytes", "no_wait", "idle_heartbeat", "group", "priority",
+		"min_pending", "min_ack_pending", "id"},
 }, {
 	what:   "message get request",
 	server: []string{"JSApiMsgGetRequest"}, client: []string{"apiMsgGetRequest"},
@@ -640,7 +625,7 @@ func TestUnsupportedEndpointsTakeAnyBody(t *testing.T) {
 		`{"pause_until":"x"}`, `{"pause_until":"2999-01-01T00:00:00Z"}`, `{"group":1}`, `{"group":"` + strings.Repeat("g", 20) + `"}`,
 		`{"deliver_subject":"a b"}`, `{"seq":-1}`, `{"config":{"name":"R","replicas":5}}`}
 	for _, subj := range []string{"STREAM.SNAPSHOT.S", "STREAM.SNAPSHOT.X", "STREAM.RESTORE.S", "STREAM.RESTORE.R",
-		"CONSUMER.PAUSE.S.C", "CONSUMER.UNPIN.S.C", "CONSUMER.RESET.S.C", "STREAM.LEADER.STEPDOWN.S"} {
+		"CONSUMER.PAUSE.S.C", "CONSUMER.RESET.S.C", "STREAM.LEADER.STEPDOWN.S"} {
 		for _, body := range bodies {
 			m, err := nc.Request("$JS.API."+subj, []byte(body), 5*time.Second)
 			if err != nil {

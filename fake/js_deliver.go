@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nuid"
 )
 
@@ -23,6 +24,7 @@ type pullRequest struct {
 	lastSent  since
 	exp, hbt  *clientTimer
 	done      bool
+	pg        *nextPriority // the priority fields of a JSON request, nil otherwise
 }
 
 func (w *pullRequest) stop() {
@@ -58,10 +60,12 @@ func (j *jetStream) pullRequest(reply, streamName, name string, body []byte) boo
 		return true
 	}
 	req := nextRequest{Batch: 1}
+	isJSON := false
 	trimmed := strings.TrimSpace(string(body))
 	switch {
 	case trimmed == "":
 	case trimmed[0] == '{':
+		isJSON = true
 		if err := json.Unmarshal([]byte(trimmed), &req); err != nil {
 			j.status(reply, "400 Bad Request - "+err.Error())
 			return true
@@ -91,7 +95,11 @@ func (j *jetStream) pullRequest(reply, streamName, name string, body []byte) boo
 		j.status(reply, "409 Exceeded MaxRequestMaxBytes of "+strconv.Itoa(cfg.MaxRequestMaxBytes))
 		return true
 	}
-	if line := req.nextPriority.check(); line != "" {
+	var pg *nextPriority
+	if isJSON {
+		pg = &req.nextPriority
+	}
+	if line := c.checkPriorityRequest(pg); line != "" {
 		j.status(reply, line)
 		return true
 	}
@@ -108,7 +116,7 @@ func (j *jetStream) pullRequest(reply, streamName, name string, body []byte) boo
 		}
 	}
 	w := &pullRequest{c: c, reply: reply, n: req.Batch, b: req.MaxBytes, maxBytes: req.MaxBytes > 0,
-		noWait: req.NoWait, hb: req.Heartbeat, lastSent: j.mark()}
+		noWait: req.NoWait, hb: req.Heartbeat, lastSent: j.mark(), pg: pg}
 	if req.Expires > 0 {
 		w.expires = j.s.clock.Now().Add(req.Expires)
 		w.exp = j.afterClient(req.Expires, func() { c.expire(w) })
@@ -116,7 +124,7 @@ func (j *jetStream) pullRequest(reply, streamName, name string, body []byte) boo
 	if w.hb > 0 {
 		w.hbt = j.afterClient(w.hb, func() { c.heartbeat(w) })
 	}
-	c.waiting = append(c.waiting, w)
+	c.enqueue(w)
 	c.servePull()
 	return true
 }
@@ -154,7 +162,10 @@ func (c *consumer) servePull() {
 		c.endWhilePaused()
 		return
 	}
-	for len(c.waiting) > 0 {
+	if c.cfg.PriorityPolicy != jetstream.PriorityPolicyNone {
+		c.servePriority()
+	}
+	for c.cfg.PriorityPolicy == jetstream.PriorityPolicyNone && len(c.waiting) > 0 {
 		w := c.waiting[0]
 		if !j.s.hasInterest(w.reply) {
 			c.removeWaiting(w)
@@ -195,9 +206,15 @@ func (c *consumer) servePull() {
 		return
 	}
 	// the end of the stream ends no-wait requests
+	c.endNoWait()
+}
+
+// endNoWait ends with 404 the no-wait requests that have nothing more coming: those without an
+// expiry, and those that got something.
+func (c *consumer) endNoWait() {
 	for _, w := range append([]*pullRequest(nil), c.waiting...) {
 		if w.noWait && (w.expires.IsZero() || w.delivered > 0) {
-			j.status(w.reply, "404 No Messages")
+			c.st.j.status(w.reply, "404 No Messages")
 			c.removeWaiting(w)
 		}
 	}

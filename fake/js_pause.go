@@ -92,7 +92,7 @@ func (c *consumer) advisePause() {
 // metadata: 1 for a pause.
 func setRequiredLevel(cfg *jetstream.ConsumerConfig) {
 	level := "0"
-	if cfg.PauseUntil != nil && !cfg.PauseUntil.IsZero() {
+	if (cfg.PauseUntil != nil && !cfg.PauseUntil.IsZero()) || usesPriority(cfg) {
 		level = "1"
 	}
 	if cfg.Metadata == nil {

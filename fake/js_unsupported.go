@@ -2,8 +2,6 @@ package fake
 
 import (
 	"encoding/json"
-	"errors"
-	"regexp"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -97,72 +95,14 @@ func unsupportedStreamField(cfg *jetstream.StreamConfig) *apiError {
 	return nil
 }
 
-// validGroupName is nats-server's rule for priority group names.
-var validGroupName = regexp.MustCompile(`^[a-zA-Z0-9/_=-]{1,16}$`)
-
-// checkPriority makes nats-server's checks of a consumer's priority policy and groups.
-func checkPriority(cfg *jetstream.ConsumerConfig) *apiError {
-	if cfg.PriorityPolicy != jetstream.PriorityPolicyNone {
-		if cfg.DeliverSubject != "" {
-			return jsConsumerPushWithPriorityGroupErr.err()
-		}
-		if len(cfg.PriorityGroups) == 0 {
-			return jsConsumerPriorityPolicyWithoutGroup.err()
-		}
-		for _, g := range cfg.PriorityGroups {
-			if g == "" {
-				return jsConsumerEmptyGroupName.err()
-			}
-			if !validGroupName.MatchString(g) {
-				return jsConsumerInvalidGroupNameErr.err()
-			}
-		}
-		return nil
-	}
-	if len(cfg.PriorityGroups) > 0 {
-		return jsConsumerPriorityGroupWithPolicyNone.err()
-	}
-	if cfg.PinnedTTL > 0 {
-		return jsConsumerPinnedTTLWithoutPriorityPolicyNone.err()
-	}
-	return nil
-}
-
 // unsupportedConsumerField is the first consumer config field the fake accepts from clients
 // but does not implement, or nil; it runs after nats-server's own checks.
 func unsupportedConsumerField(cfg *jetstream.ConsumerConfig) *apiError {
 	switch {
-	case cfg.PriorityPolicy != jetstream.PriorityPolicyNone || len(cfg.PriorityGroups) > 0 || cfg.PinnedTTL != 0:
-		// nats-server takes the three together or not at all.
-		return fakeNotSupportedErrF.err("consumer config fields priority_policy, priority_groups and priority_timeout (PriorityPolicy, PriorityGroups, PinnedTTL)")
 	case cfg.ReplayPolicy == jetstream.ReplayOriginalPolicy && cfg.DeliverSubject == "":
 		return fakeNotSupportedErrF.err("consumer config field replay_policy original (ReplayPolicy ReplayOriginalPolicy) on a pull consumer")
 	}
 	return nil
-}
-
-// nextPriority is what a pull request carries about priority groups.
-type nextPriority struct {
-	Group         string `json:"group,omitempty"`
-	MinPending    int64  `json:"min_pending,omitempty"`
-	MinAckPending int64  `json:"min_ack_pending,omitempty"`
-	ID            string `json:"id,omitempty"`
-	Priority      int    `json:"priority,omitempty"`
-}
-
-// check answers a pull request's priority fields as nats-server answers them on a consumer
-// without a priority policy (the only kind the fake has): the fields of the overflow and pinned
-// policies are bad requests, a group alone is ignored. It returns the status line, or "".
-func (p *nextPriority) check() string {
-	switch {
-	case p.MinPending != 0 || p.MinAckPending != 0:
-		return "400 Bad Request - Not a Overflow Priority consumer"
-	case p.ID != "":
-		return "400 Bad Request - Not a Pinned Client Priority consumer"
-	case p.Priority < 0 || p.Priority > 9:
-		return "400 Bad Request - Priority must be between 0 and 9"
-	}
-	return ""
 }
 
 // The endpoints below are every $JS.API subject nats-server serves beyond the fake's own.
@@ -198,32 +138,6 @@ func (j *jetStream) replyErrShaped(to, typ string, e *apiError) {
 	default:
 		j.reply(to, head)
 	}
-}
-
-// consumerUnpin answers CONSUMER.UNPIN as nats-server does: no consumer of the fake has
-// priority groups, so no group exists to unpin.
-func (j *jetStream) consumerUnpin(r *apiRequest) bool {
-	const typ = "consumer_unpin_response"
-	var req struct {
-		Group string `json:"group"`
-	}
-	if err := json.Unmarshal(r.body, &req); err != nil {
-		j.replyErr(r.reply, typ, jsInvalidJSONErr.err(err))
-		return true
-	}
-	switch {
-	case req.Group == "":
-		j.replyErr(r.reply, typ, jsInvalidJSONErr.err(errors.New("consumer group not specified")))
-	case !validGroupName.MatchString(req.Group):
-		j.replyErr(r.reply, typ, jsConsumerInvalidGroupNameErr.err())
-	default:
-		e := j.lookupConsumer(r.arg(2), r.arg(3))
-		if e == nil {
-			e = jsConsumerInvalidPriorityGroupErr.err()
-		}
-		j.replyErr(r.reply, typ, e)
-	}
-	return true
 }
 
 // streamSnapshot answers STREAM.SNAPSHOT in the order nats-server checks its request.

@@ -3,7 +3,6 @@ package conformance
 import (
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -144,72 +143,11 @@ func TestJSRefusedReplayOriginalPull(t *testing.T) {
 	})
 }
 
-// Priority groups: nats-server's own checks of policy, groups and pinned TTL come first, on
-// both; then the server takes a valid set and the fake refuses it, naming the fields.
-func TestJSRefusedPriorityGroups(t *testing.T) {
-	eachJS(t, func(t *testing.T, env *natstest.Env) {
-		for _, c := range []struct {
-			cfg  jetstream.ConsumerConfig
-			want jetstream.APIError
-		}{
-			{jetstream.ConsumerConfig{Durable: "A", PriorityPolicy: jetstream.PriorityPolicyOverflow},
-				jetstream.APIError{Code: 400, ErrorCode: 10159, Description: "Setting PriorityPolicy requires at least one PriorityGroup to be set"}},
-			{jetstream.ConsumerConfig{Durable: "A", PriorityGroups: []string{"g"}},
-				jetstream.APIError{Code: 400, ErrorCode: 10196, Description: "consumer can not have priority groups when policy is none"}},
-			{jetstream.ConsumerConfig{Durable: "A", PinnedTTL: time.Minute},
-				jetstream.APIError{Code: 400, ErrorCode: 10197, Description: "PinnedTTL cannot be set when PriorityPolicy is none"}},
-			{jetstream.ConsumerConfig{Durable: "A", PriorityPolicy: jetstream.PriorityPolicyPinned, PriorityGroups: []string{"g"}, DeliverSubject: "d"},
-				jetstream.APIError{Code: 400, ErrorCode: 10178, Description: "priority groups can not be used with push consumers"}},
-		} {
-			_, err := refConsumer(t, env, c.cfg)
-			spAPIErr(t, err, c.want)
-		}
-		c, err := refConsumer(t, env, jetstream.ConsumerConfig{Durable: "G", AckPolicy: jetstream.AckExplicitPolicy,
-			PriorityPolicy: jetstream.PriorityPolicyPinned, PriorityGroups: []string{"g"}, PinnedTTL: time.Minute})
-		if covFake(env) {
-			covNotSupported(t, err, "priority_groups")
-			return
-		}
-		if err != nil || len(c.CachedInfo().Config.PriorityGroups) != 1 {
-			t.Fatalf("pinned consumer: %v", err)
-		}
-	})
-}
-
 // Consumer replicas on a single server: the server's own error on both.
 func TestJSRefusedConsumerReplicas(t *testing.T) {
 	eachJS(t, func(t *testing.T, env *natstest.Env) {
 		_, err := refConsumer(t, env, jetstream.ConsumerConfig{Durable: "R", Replicas: 3})
 		spAPIErr(t, err, jetstream.APIError{Code: 500, ErrorCode: 10074, Description: "replicas > 1 not supported in non-clustered mode"})
-	})
-}
-
-// A pull request's overflow and pinned fields on a consumer without a priority policy are
-// nats-server's bad requests, on both; a group or a priority alone is ignored.
-func TestJSRefusedPullPriorityFields(t *testing.T) {
-	eachJS(t, func(t *testing.T, env *natstest.Env) {
-		if _, err := refConsumer(t, env, jetstream.ConsumerConfig{Durable: "C", AckPolicy: jetstream.AckExplicitPolicy}); err != nil {
-			t.Fatal(err)
-		}
-		spPub(t, env, "r.a", "x")
-		for body, want := range map[string]string{
-			`{"batch":1,"no_wait":true,"min_pending":1}`:     "Bad Request - Not a Overflow Priority consumer",
-			`{"batch":1,"no_wait":true,"min_ack_pending":1}`: "Bad Request - Not a Overflow Priority consumer",
-			`{"batch":1,"no_wait":true,"id":"pin"}`:          "Bad Request - Not a Pinned Client Priority consumer",
-			`{"batch":1,"no_wait":true,"priority":10}`:       "Bad Request - Priority must be between 0 and 9",
-		} {
-			m, err := env.Conn().Request("$JS.API.CONSUMER.MSG.NEXT.R.C", []byte(body), patience)
-			if err != nil {
-				t.Fatalf("%s: %v", body, err)
-			}
-			if m.Header.Get("Status") != "400" || m.Header.Get("Description") != want {
-				t.Errorf("%s: %s %q, want 400 %q", body, m.Header.Get("Status"), m.Header.Get("Description"), want)
-			}
-		}
-		m, err := env.Conn().Request("$JS.API.CONSUMER.MSG.NEXT.R.C", []byte(`{"batch":1,"expires":4000000000,"group":"g","priority":3}`), patience)
-		if err != nil || string(m.Data) != "x" {
-			t.Errorf("group and priority on a plain consumer: %v %v, want the message", m, err)
-		}
 	})
 }
 
