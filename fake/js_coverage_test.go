@@ -357,7 +357,7 @@ var honouredStreamFields = []string{
 	"discard", "discard_new_per_subject", "max_age", "max_msgs_per_subject", "max_msg_size",
 	"storage", "no_ack", "duplicate_window", "placement", "sealed", "deny_delete", "deny_purge",
 	"allow_rollup_hdrs", "compression", "first_seq", "allow_direct", "consumer_limits", "metadata",
-	"allow_msg_ttl", "subject_delete_marker_ttl", "persist_mode",
+	"allow_msg_ttl", "subject_delete_marker_ttl", "persist_mode", "allow_msg_counter",
 }
 
 // refusedStreamFields set each field the fake refuses on a valid config; want is nats-server's
@@ -375,7 +375,6 @@ var refusedStreamFields = map[string]struct {
 		c.SubjectTransform = &jetstream.SubjectTransformConfig{Source: ">", Destination: "t.>"}
 	}, nil},
 	"republish":           {func(c *jetstream.StreamConfig) { c.RePublish = &jetstream.RePublish{Source: ">", Destination: "rp.>"} }, nil},
-	"allow_msg_counter":   {func(c *jetstream.StreamConfig) { c.AllowMsgCounter = true }, nil},
 	"allow_atomic":        {func(c *jetstream.StreamConfig) { c.AllowAtomicPublish = true }, nil},
 	"allow_batched":       {func(c *jetstream.StreamConfig) { c.AllowBatchPublish = true }, nil},
 	"allow_msg_schedules": {func(c *jetstream.StreamConfig) { c.AllowMsgSchedules = true }, nil},

@@ -83,6 +83,8 @@ func refuseServerOnlyConsumer(body []byte, push bool) *apiError {
 func unsupportedStreamField(cfg *jetstream.StreamConfig) *apiError {
 	refuse := func(name, goName string) *apiError { return errFieldNotSupported("stream config", name, goName) }
 	switch {
+	case cfg.Mirror != nil && cfg.AllowMsgCounter:
+		return jsMirrorWithCountersErr.err()
 	case cfg.Mirror != nil:
 		return refuse("mirror", "Mirror")
 	case len(cfg.Sources) > 0:
@@ -91,8 +93,6 @@ func unsupportedStreamField(cfg *jetstream.StreamConfig) *apiError {
 		return refuse("subject_transform", "SubjectTransform")
 	case cfg.RePublish != nil:
 		return refuse("republish", "RePublish")
-	case cfg.AllowMsgCounter:
-		return refuse("allow_msg_counter", "AllowMsgCounter")
 	case cfg.AllowAtomicPublish:
 		return refuse("allow_atomic", "AllowAtomicPublish")
 	case cfg.AllowBatchPublish:
