@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/big"
+	"strings"
 )
 
 // Counters: on a stream with allow_msg_counter, each publish carries a Nats-Incr header (a
@@ -21,7 +22,7 @@ type counterValue struct {
 // increment that is not a number, on a stream without counters, with a payload, or with a
 // header a counter cannot honour.
 func (st *stream) checkIncr(hdr, data []byte) (*big.Int, *apiError) {
-	v, _ := hdrGet(hdr, "Nats-Incr")
+	v := hdrValue(hdr, "Nats-Incr")
 	if v == "" {
 		return nil, nil
 	}
@@ -36,7 +37,7 @@ func (st *stream) checkIncr(hdr, data []byte) (*big.Int, *apiError) {
 	}
 	for _, h := range []string{"Nats-Rollup", "Nats-Expected-Stream", "Nats-Expected-Last-Msg-Id",
 		"Nats-Expected-Last-Subject-Sequence-Subject", "Nats-Expected-Last-Sequence", "Nats-Expected-Last-Subject-Sequence"} {
-		if v, _ := hdrGet(hdr, h); v != "" {
+		if hdrValue(hdr, h) != "" {
 			return nil, jsMessageIncrInvalidErr.err()
 		}
 	}
@@ -57,7 +58,7 @@ func (st *stream) applyIncr(subj string, incr *big.Int, hdr []byte) ([]byte, []b
 		if json.Unmarshal(last.data, &val) != nil {
 			return nil, nil, jsMessageCounterBrokenErr.err()
 		}
-		if ncs, _ := hdrGet(last.hdr, "Nats-Counter-Sources"); ncs != "" {
+		if ncs := hdrValue(last.hdr, "Nats-Counter-Sources"); ncs != "" {
 			if json.Unmarshal([]byte(ncs), &sources) != nil {
 				return nil, nil, jsMessageCounterBrokenErr.err()
 			}
@@ -103,4 +104,22 @@ func setHeader(hdr []byte, key, val string) []byte {
 		out = append(append(out, line...), "\r\n"...)
 	}
 	return out[:len(out)-2]
+}
+
+// hdrValue is the value of key as nats-server's sliceHeader reads it: the spaces after the
+// colon skipped, nothing else trimmed ("" without the key).
+func hdrValue(hdr []byte, key string) string {
+	if len(hdr) == 0 {
+		return ""
+	}
+	i := bytes.Index(hdr, []byte("\r\n"))
+	if i < 0 {
+		return ""
+	}
+	for _, line := range bytes.Split(hdr[i+2:], []byte("\r\n")) {
+		if len(line) > len(key) && string(line[:len(key)]) == key && line[len(key)] == ':' {
+			return strings.TrimLeft(string(line[len(key)+1:]), " ")
+		}
+	}
+	return ""
 }

@@ -199,7 +199,7 @@ func fuzzIncr(t *testing.T, nc *nats.Conn, body []byte) {
 		return a.Val, a.Error
 	}
 	val, e := ack(incr)
-	n, ok := new(big.Int).SetString(strings.TrimSpace(incr), 10)
+	n, ok := new(big.Int).SetString(strings.TrimLeft(incr, " "), 10)
 	switch {
 	case e == nil && (!ok || val != n.Add(n, big.NewInt(2)).String()):
 		t.Fatalf("increment %q: total %q, want 2 plus it", incr, val)
