@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -465,6 +466,31 @@ func TestJSCounterJetStreamPublish(t *testing.T) {
 		}
 		if val, _ := ctValue(t, s, "c.a"); val != "42" {
 			t.Errorf("total %s, want 42", val)
+		}
+	})
+}
+
+// TestJSCounterRawHeader: over the raw protocol, as nats.go would not send them, nats-server
+// skips the spaces after Nats-Incr's colon and nothing else: a tab or a trailing space makes
+// the increment invalid.
+func TestJSCounterRawHeader(t *testing.T) {
+	eachJS(t, func(t *testing.T, env *natstest.Env) {
+		ctStream(t, env)
+		w := dialWire(t, env)
+		w.handshake(`{"verbose":false,"pedantic":false,"headers":true,"no_responders":true}`)
+		w.send("SUB ack 1\r\n")
+		for _, c := range []struct{ hdr, want string }{
+			{"NATS/1.0\r\nNats-Incr:    7\r\n\r\n", `"val":"7"`},
+			{"NATS/1.0\r\nNats-Incr:5\r\n\r\n", `"val":"12"`},
+			{"NATS/1.0\r\nNats-Incr: 5 \r\n\r\n", `"err_code":10171`},
+			{"NATS/1.0\r\nNats-Incr:\t5\r\n\r\n", `"err_code":10171`},
+			{"NATS/1.0\r\nNats-Incr: \r\n\r\n", `"err_code":10169`},
+			{"NATS/1.0\r\nX-Nats-Incr: 5\r\n\r\n", `"err_code":10169`},
+		} {
+			w.hpub("c.raw", "ack", c.hdr, "")
+			if m := w.msg(); !strings.Contains(m.payload, c.want) {
+				t.Errorf("%q: ack %s, want %s", c.hdr, m.payload, c.want)
+			}
 		}
 	})
 }
