@@ -159,7 +159,16 @@ func FuzzJetStreamAPI(f *testing.F) {
 			}
 		}
 
-		// the server still works: the stream answers, takes a message and delivers it
+		// the server still works: the stream answers, takes a message and delivers it. The
+		// checks use a connection of their own: a message a pull request gets after its 100ms
+		// carries the stream's subject, which nats.go hands to a connection's only pending
+		// request, whichever that is.
+		nc2, err := nats.Connect("", nats.InProcessServer(s))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer nc2.Close()
+		js, _ = jetstream.New(nc2)
 		if _, err := js.AccountInfo(ctx); err != nil {
 			t.Fatalf("after %s %q: account info: %v", target.subj, body, err)
 		}
