@@ -2,6 +2,8 @@ package fake
 
 import (
 	"encoding/json"
+	"math/big"
+	"net/textproto"
 	"strings"
 	"testing"
 	"time"
@@ -41,7 +43,12 @@ var jsFuzzSubjects = []struct {
 	{"$JS.API.CONSUMER.DURABLE.CREATE.S.c4", true},
 	{"$JS.ACK.S.C.1.1.1.0.0", false},
 	{"s.fuzz", false},
+	{"c.incr", false}, // the body is the Nats-Incr header of a publish to counter stream K
+	{"$JS.API.DIRECT.GET.K", false},
 }
+
+// jsFuzzIncr is the index of c.incr in jsFuzzSubjects.
+const jsFuzzIncr = 25
 
 // FuzzJetStreamAPI sends arbitrary bodies to the JetStream API. The server must never fail:
 // every JSON API answers with one JSON document, malformed JSON gets nats-server's invalid JSON
@@ -76,6 +83,12 @@ func FuzzJetStreamAPI(f *testing.F) {
 	f.Add(uint8(17), []byte(`{"seq":1}`))
 	f.Add(uint8(18), []byte(`{"deliver_subject":"snap"}`))
 	f.Add(uint8(19), []byte(`{"config":{"name":"S2"},"state":{}}`))
+	for _, incr := range []string{"1", "-1", "+0", "123456789012345678901234567890", "-99999999999999999999999", "x", "1.5", "0x1", "", "0 ", "\t7\t", " - 1"} {
+		f.Add(uint8(jsFuzzIncr), []byte(incr))
+	}
+	for _, get := range []string{`{"seq":1,"batch":-1}`, `{"multi_last":["c.>"],"batch":1,"max_bytes":1}`, `{"next_by_subj":"c.*","batch":2,"up_to_time":"2000-01-01T00:00:00Z"}`, `{"SEQ":1,"x":[]}`} {
+		f.Add(uint8(jsFuzzIncr+1), []byte(get))
+	}
 	f.Fuzz(func(t *testing.T, which uint8, body []byte) {
 		if len(body) > 1<<14 {
 			return
@@ -90,6 +103,12 @@ func FuzzJetStreamAPI(f *testing.F) {
 			t.Fatal(err)
 		}
 		if _, err := s.StoreMsg(&nats.Msg{Subject: "s.a", Data: []byte("one")}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.CreateStream(jetstream.StreamConfig{Name: "K", Subjects: []string{"c.>"}, AllowMsgCounter: true, AllowDirect: true}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.StoreMsg(&nats.Msg{Subject: "c.incr", Header: nats.Header{"Nats-Incr": {"2"}}}); err != nil {
 			t.Fatal(err)
 		}
 		nc, err := nats.Connect("", nats.InProcessServer(s))
@@ -112,6 +131,10 @@ func FuzzJetStreamAPI(f *testing.F) {
 		wait := 5 * time.Second
 		if !target.json {
 			wait = 100 * time.Millisecond
+		}
+		if int(which)%len(jsFuzzSubjects) == jsFuzzIncr {
+			fuzzIncr(t, nc, body)
+			return
 		}
 		reply, err := nc.Request(target.subj, body, wait)
 		if target.json {
@@ -141,7 +164,16 @@ func FuzzJetStreamAPI(f *testing.F) {
 			}
 		}
 
-		// the server still works: the stream answers, takes a message and delivers it
+		// the server still works: the stream answers, takes a message and delivers it. The
+		// checks use a connection of their own: a message a pull request gets after its 100ms
+		// carries the stream's subject, which nats.go hands to a connection's only pending
+		// request, whichever that is.
+		nc2, err := nats.Connect("", nats.InProcessServer(s))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer nc2.Close()
+		js, _ = jetstream.New(nc2)
 		if _, err := js.AccountInfo(ctx); err != nil {
 			t.Fatalf("after %s %q: account info: %v", target.subj, body, err)
 		}
@@ -154,4 +186,49 @@ func FuzzJetStreamAPI(f *testing.F) {
 			t.Fatalf("after %s %q: stream info: %v", target.subj, body, err)
 		}
 	})
+}
+
+// fuzzIncr publishes an increment of body to counter stream K: the answer is an ack with the
+// new total, a whole number, or one of the server's errors; the counter still counts after.
+func fuzzIncr(t *testing.T, nc *nats.Conn, body []byte) {
+	incr := strings.Map(func(r rune) rune {
+		if r == '\r' || r == '\n' {
+			return -1
+		}
+		return r
+	}, string(body))
+	ack := func(incr string) (string, *jetstream.APIError) {
+		m := nats.NewMsg("c.incr")
+		m.Header.Set("Nats-Incr", incr)
+		r, err := nc.RequestMsg(m, 5*time.Second)
+		if err != nil {
+			t.Fatalf("increment %q: %v", incr, err)
+		}
+		var a struct {
+			Val   string              `json:"val"`
+			Error *jetstream.APIError `json:"error"`
+		}
+		if err := json.Unmarshal(r.Data, &a); err != nil {
+			t.Fatalf("increment %q: ack %q: %v", incr, r.Data, err)
+		}
+		return a.Val, a.Error
+	}
+	val, e := ack(incr)
+	// nats.go trims the value's ASCII spaces and tabs before it sends it.
+	n, ok := new(big.Int).SetString(textproto.TrimString(incr), 10)
+	switch {
+	case e == nil && (!ok || val != n.Add(n, big.NewInt(2)).String()):
+		t.Fatalf("increment %q: total %q, want 2 plus it", incr, val)
+	case e != nil && ok:
+		t.Fatalf("increment %q: %+v", incr, e)
+	}
+	base := val
+	if e != nil {
+		base = "2"
+	}
+	after, e := ack("1")
+	want, _ := new(big.Int).SetString(base, 10)
+	if e != nil || want == nil || after != want.Add(want, big.NewInt(1)).String() {
+		t.Fatalf("after increment %q: total %q %v, want one more than %s", incr, after, e, base)
+	}
 }

@@ -353,6 +353,9 @@ func (s *Server) StoreMsg(m *nats.Msg) (jetstream.PubAck, error) {
 			return &jetstream.APIError{Code: e.Code, ErrorCode: jetstream.ErrorCode(e.ErrCode), Description: e.Description}
 		}
 		ack = jetstream.PubAck{Stream: st.name(), Sequence: seq, Duplicate: dup}
+		if !dup && st.cfg.AllowMsgCounter {
+			ack.Value = st.counterAck(seq)
+		}
 		return nil
 	})
 	return ack, err

@@ -2,6 +2,7 @@ package fake
 
 import (
 	"cmp"
+	"encoding/json"
 	"slices"
 	"strconv"
 	"time"
@@ -157,7 +158,9 @@ func (j *jetStream) directGet(reply, name, last string, body, hdr []byte) bool {
 		return true
 	}
 	if len(body) > 0 {
-		if err := decodeRequest(body, &req); err != nil {
+		// nats-server decodes a direct get as plain JSON: unknown keys are ignored, keys match
+		// in any case.
+		if err := json.Unmarshal(body, &req); err != nil {
 			j.status(reply, "408 Malformed Request")
 			return true
 		}
@@ -199,7 +202,11 @@ func (j *jetStream) directGetBatch(st *stream, reply string, req msgGetRequest) 
 	if req.StartTime != nil {
 		seq = st.seqFromTime(*req.StartTime)
 	}
-	batch, isBatch := max(req.Batch, 1), req.Batch > 0
+	// A batch of any size but 0 is a batch: a negative one sends nothing but the EOB.
+	batch, isBatch := req.Batch, req.Batch != 0
+	if batch == 0 {
+		batch = 1
+	}
 	var np, lseq uint64
 	if isBatch {
 		np = st.numPending(seq, req.NextFor)
@@ -271,6 +278,10 @@ func (j *jetStream) directGetMulti(st *stream, reply string, req msgGetRequest) 
 	}
 	if upTo == 0 {
 		upTo = st.last
+	} else if st.cfg.Storage == jetstream.FileStorage && (upTo < st.first || upTo > st.last) {
+		// nats-server's file store finds no block for a sequence outside the stream.
+		j.status(reply, "404 No Results")
+		return
 	}
 	lastBySubj := make(map[string]*storedMsg)
 	for m := st.find(msgGetRequest{NextFor: ">"}); m != nil && m.seq <= upTo; m = st.find(msgGetRequest{Seq: m.seq + 1, NextFor: ">"}) {

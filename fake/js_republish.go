@@ -92,6 +92,12 @@ func (st *stream) transforms() (in, rp *subject.Transform) {
 // ingest stores a message the stream takes: under its transformed subject, and republished
 // once stored if the stream republishes it.
 func (st *stream) ingest(subj string, hdr, data []byte) (uint64, bool, *apiError) {
+	return st.ingestMsg(subj, hdr, data, false)
+}
+
+// ingestMsg is ingest; an internal message (a marker the stream leaves itself) is not a
+// counter's increment.
+func (st *stream) ingestMsg(subj string, hdr, data []byte, internal bool) (uint64, bool, *apiError) {
 	in, rp := st.transforms()
 	if in != nil {
 		if ts, err := in.Match(subj); err == nil {
@@ -108,7 +114,7 @@ func (st *stream) ingest(subj string, hdr, data []byte) (uint64, bool, *apiError
 			}
 		}
 	}
-	seq, dup, e := st.store(subj, hdr, data)
+	seq, dup, e := st.storeMsg(subj, hdr, data, internal)
 	if target != "" && e == nil && !dup {
 		st.republish(target, subj, seq, lastSeq, hdr, data)
 	}

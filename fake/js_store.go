@@ -83,6 +83,7 @@ type pubAck struct {
 	Stream    string    `json:"stream"`
 	Sequence  uint64    `json:"seq"`
 	Duplicate bool      `json:"duplicate,omitempty"`
+	Value     string    `json:"val,omitempty"`
 }
 
 // handlePublish stores a message published on one of the stream's subjects and acknowledges it
@@ -100,6 +101,9 @@ func (st *stream) handlePublish(m *message) bool {
 		return true
 	}
 	ack := pubAck{Stream: st.name(), Sequence: seq, Duplicate: dup, Error: e}
+	if e == nil && !dup && st.cfg.AllowMsgCounter {
+		ack.Value = st.counterAck(seq)
+	}
 	b, _ := json.Marshal(ack)
 	if st.cfg.RePublish != nil && len(j.outbox) > queued { // the server sends a republish before the ack
 		j.outbox = append(j.outbox, &message{subject: m.reply, data: b, direct: true})
@@ -113,6 +117,12 @@ var errNotStored = errors.New("not stored")
 
 // store applies the header checks and limits and stores a copy of the message.
 func (st *stream) store(subj string, hdr, data []byte) (uint64, bool, *apiError) {
+	return st.storeMsg(subj, hdr, data, false)
+}
+
+// storeMsg stores a message; an internal one (a marker the stream leaves itself) is not a
+// counter's increment.
+func (st *stream) storeMsg(subj string, hdr, data []byte, internal bool) (uint64, bool, *apiError) {
 	now := st.j.s.clock.Now().UTC()
 	if st.cfg.Sealed {
 		return 0, false, jsStreamSealedErr.err()
@@ -122,6 +132,10 @@ func (st *stream) store(subj string, hdr, data []byte) (uint64, bool, *apiError)
 	}
 	var rollup string
 	var ttl time.Duration
+	incr, e := st.checkIncr(hdr, data)
+	if e != nil {
+		return 0, false, e
+	}
 	if len(hdr) > 0 {
 		if v, ok := hdrGet(hdr, "Nats-Expected-Stream"); ok && v != st.name() {
 			return 0, false, jsStreamNotMatchErr.err()
@@ -177,6 +191,14 @@ func (st *stream) store(subj string, hdr, data []byte) (uint64, bool, *apiError)
 			ttl = d
 		}
 		hdr, ttl = st.markerTTLFloor(hdr, ttl)
+	}
+	if st.cfg.AllowMsgCounter && !internal {
+		if hdr, data, e = st.applyIncr(subj, incr, hdr); e != nil {
+			return 0, false, e
+		}
+		if st.cfg.MaxMsgSize >= 0 && len(hdr)+len(data) > int(st.cfg.MaxMsgSize) {
+			return 0, false, jsStreamMessageExceedsMaximumErr.err()
+		}
 	}
 	m := &storedMsg{subj: subj, seq: st.last + 1, ts: now, ttl: ttl}
 	if len(hdr) > 0 {

@@ -109,6 +109,9 @@ func (j *jetStream) streamUpdate(reply, name string, body []byte) {
 	case st.cfg.DenyPurge && !cfg.DenyPurge:
 		j.replyErr(reply, typ, jsStreamInvalidConfigF.err("stream configuration update can not cancel deny purge"))
 		return
+	case cfg.AllowMsgCounter != st.cfg.AllowMsgCounter:
+		j.replyErr(reply, typ, jsStreamInvalidConfigF.err("stream configuration update can not change message counter setting"))
+		return
 	}
 	if e := j.checkOverlap(&cfg, name); e != nil {
 		j.replyErr(reply, typ, e)

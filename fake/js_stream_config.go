@@ -67,6 +67,18 @@ func normaliseStreamConfig(cfg *jetstream.StreamConfig) *apiError {
 	if cfg.DenyPurge && cfg.AllowRollup {
 		return jsStreamInvalidConfigF.err("roll-ups require the purge permission")
 	}
+	if cfg.AllowMsgCounter {
+		switch {
+		case cfg.Discard == jetstream.DiscardNew:
+			return jsStreamInvalidConfigF.err("counter stream cannot use discard new")
+		case cfg.AllowMsgTTL:
+			return jsStreamInvalidConfigF.err("counter stream cannot use message TTLs")
+		case cfg.AllowMsgSchedules:
+			return jsStreamInvalidConfigF.err("counter stream cannot use message schedules")
+		case cfg.Retention != jetstream.LimitsPolicy:
+			return jsStreamInvalidConfigF.err("counter stream can only use limits retention")
+		}
+	}
 	if cfg.DiscardNewPerSubject {
 		if cfg.Discard != jetstream.DiscardNew {
 			return jsStreamInvalidConfigF.err("discard new per subject requires discard new policy to be set")
@@ -130,6 +142,9 @@ func setStreamMetadata(cfg *jetstream.StreamConfig) {
 	level := 0
 	if cfg.AllowMsgTTL || cfg.SubjectDeleteMarkerTTL > 0 {
 		level = 1
+	}
+	if cfg.AllowMsgCounter {
+		level = 2
 	}
 	cfg.Metadata["_nats.req.level"] = strconv.Itoa(level)
 }

@@ -82,7 +82,7 @@ func isDeleteMarker(hdr []byte) bool {
 func (st *stream) deleteMarker(subj, reason string) {
 	ttl := st.cfg.SubjectDeleteMarkerTTL.Truncate(time.Second).String()
 	hdr := appendHeaders(nil, "Nats-Marker-Reason", reason, "Nats-TTL", ttl, "Nats-Rollup", "sub")
-	st.ingest(subj, hdr, nil)
+	st.ingestMsg(subj, hdr, nil, true)
 }
 
 // scheduleAge sets the timer for the next message to age out.

@@ -79,12 +79,12 @@ func refuseServerOnlyConsumer(body []byte, push bool) *apiError {
 func unsupportedStreamField(cfg *jetstream.StreamConfig) *apiError {
 	refuse := func(name, goName string) *apiError { return errFieldNotSupported("stream config", name, goName) }
 	switch {
+	case cfg.Mirror != nil && cfg.AllowMsgCounter:
+		return jsMirrorWithCountersErr.err()
 	case cfg.Mirror != nil:
 		return refuse("mirror", "Mirror")
 	case len(cfg.Sources) > 0:
 		return refuse("sources", "Sources")
-	case cfg.AllowMsgCounter:
-		return refuse("allow_msg_counter", "AllowMsgCounter")
 	case cfg.AllowAtomicPublish:
 		return refuse("allow_atomic", "AllowAtomicPublish")
 	case cfg.AllowBatchPublish:

@@ -65,12 +65,11 @@ func TestJSRefusedMirrorAndSources(t *testing.T) {
 	})
 }
 
-// Counters, atomic and batched publishing and schedules: nats-server takes them into the
+// Atomic and batched publishing and schedules: nats-server takes them into the
 // stream's config; the fake refuses each, naming it.
 func TestJSRefusedStreamFeatures(t *testing.T) {
 	eachJS(t, func(t *testing.T, env *natstest.Env) {
 		for field, set := range map[string]func(*jetstream.StreamConfig){
-			"allow_msg_counter":   func(c *jetstream.StreamConfig) { c.AllowMsgCounter = true },
 			"allow_atomic":        func(c *jetstream.StreamConfig) { c.AllowAtomicPublish = true },
 			"allow_batched":       func(c *jetstream.StreamConfig) { c.AllowBatchPublish = true },
 			"allow_msg_schedules": func(c *jetstream.StreamConfig) { c.AllowMsgSchedules = true },
@@ -86,7 +85,7 @@ func TestJSRefusedStreamFeatures(t *testing.T) {
 				t.Fatalf("%s: %v", field, err)
 			}
 			got := s.CachedInfo().Config
-			if got.AllowMsgCounter != cfg.AllowMsgCounter || got.AllowAtomicPublish != cfg.AllowAtomicPublish ||
+			if got.AllowAtomicPublish != cfg.AllowAtomicPublish ||
 				got.AllowBatchPublish != cfg.AllowBatchPublish || got.AllowMsgSchedules != cfg.AllowMsgSchedules {
 				t.Errorf("%s: config %+v does not keep it", field, got)
 			}
