@@ -191,16 +191,7 @@ func (c *consumer) servePull() {
 			c.removeWaiting(w)
 			continue
 		}
-		sent := c.send(w.reply, m, dc)
-		w.lastSent = j.mark()
-		w.delivered++
-		w.n--
-		if w.maxBytes {
-			w.b -= sent
-		}
-		if w.n <= 0 || (w.maxBytes && w.b <= 0) {
-			c.removeWaiting(w)
-		}
+		c.deliverTo(w, m, dc)
 	}
 	if c.available() {
 		return
@@ -234,6 +225,23 @@ func (c *consumer) endWhilePaused() {
 			c.removeWaiting(w)
 		}
 	}
+}
+
+// deliverTo sends m, its dc-th delivery, to pull request w and counts it against the request; it
+// reports whether that ended the request (which is then removed).
+func (c *consumer) deliverTo(w *pullRequest, m *storedMsg, dc uint64) bool {
+	sent := c.send(w.reply, m, dc)
+	w.lastSent = c.st.j.mark()
+	w.delivered++
+	w.n--
+	if w.maxBytes {
+		w.b -= sent
+	}
+	if w.n <= 0 || (w.maxBytes && w.b <= 0) {
+		c.removeWaiting(w)
+		return true
+	}
+	return false
 }
 
 // expire ends a request whose time is up with 408 and what it still wanted.

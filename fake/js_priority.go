@@ -167,7 +167,6 @@ func (c *consumer) requeue() {
 // policy, choosing each message's request as nats-server does. A message no request may take
 // stays for later.
 func (c *consumer) servePriority() {
-	j := c.st.j
 	for len(c.waiting) > 0 && c.hasNext() {
 		sseq, lps, rdq := c.sseq, c.lps, c.rdq
 		m, dc := c.next()
@@ -185,16 +184,7 @@ func (c *consumer) servePriority() {
 			c.endNoWait()
 			return
 		}
-		sent := c.send(w.reply, m, dc)
-		w.lastSent = j.mark()
-		w.delivered++
-		w.n--
-		if w.maxBytes {
-			w.b -= sent
-		}
-		if w.n <= 0 || (w.maxBytes && w.b <= 0) {
-			c.removeWaiting(w)
-		} else {
+		if !c.deliverTo(w, m, dc) {
 			c.requeue()
 		}
 	}
