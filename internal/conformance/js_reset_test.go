@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/natskit/natskit/natstest"
@@ -338,10 +339,32 @@ func TestJSResetOldAcks(t *testing.T) {
 		if _, adv, _ := terms(); adv["stream_seq"] != float64(2) || adv["reason"] != "gone" {
 			t.Errorf("term of an old delivery: advisory %v, want one for message 2", adv)
 		}
-		spWantCounts(t, c, spCounts{Delivered: [2]uint64{1, 1}, AckPending: 1, NumPending: 3})
+		rsWantCountsBesidesDelivered(t, c, spCounts{AckPending: 1, NumPending: 3})
 		spDoubleAck(t, old[0])
-		spWantCounts(t, c, spCounts{Delivered: [2]uint64{1, 1}, AckFloor: [2]uint64{1, 1}, NumPending: 3})
+		rsWantCountsBesidesDelivered(t, c, spCounts{AckFloor: [2]uint64{1, 1}, NumPending: 3})
 	})
+}
+
+// rsWantCountsBesidesDelivered is spWantCounts leaving out the delivered sequences: after acks of
+// deliveries made before a reset, nats-server at times reports the delivered sequences from
+// before the reset (seen in about 1 run in 20 on the embedded server), at times those after it.
+func rsWantCountsBesidesDelivered(t *testing.T, c jetstream.Consumer, want spCounts) {
+	t.Helper()
+	ctx := waitCtx(t)
+	tick := time.NewTicker(2 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		got := spCountsOf(spCInfo(t, c))
+		got.Delivered = [2]uint64{}
+		if got == want {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("consumer figures after %v, delivered left out (-want +got):\n%s", patience, cmp.Diff(want, got))
+		case <-tick.C:
+		}
+	}
 }
 
 // A paused consumer reset stays paused: it delivers nothing, and its info says paused.
