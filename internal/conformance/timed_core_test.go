@@ -29,9 +29,9 @@ func TestTimedRequestTimeout(t *testing.T) {
 		wantIs(t, err, nats.ErrTimeout, "nats: timeout")
 		tm.due(t, "the request timed out", time.Since(start), timeout)
 
+		start = time.Now() // before the context's deadline is set from the clock, not after
 		ctx, cancel := context.WithTimeout(t.Context(), timeout)
 		defer cancel()
-		start = time.Now()
 		_, err = nc.RequestWithContext(ctx, "silent", []byte("?"))
 		if !errors.Is(err, context.DeadlineExceeded) {
 			t.Errorf("request with a context: %v, want context.DeadlineExceeded", err)
