@@ -68,7 +68,7 @@ func (j *jetStream) handleAck(m *message) bool {
 		c.processAck(sseq, dseq)
 		c.kick()
 		if !c.gone {
-			j.pullRequest(reply, streamName, name, []byte(body[4:]))
+			j.pullRequest(reply, streamName, name, []byte(body[4:]), nil)
 		}
 		return true
 	case strings.HasPrefix(body, "-NAK"):

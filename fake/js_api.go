@@ -2,6 +2,7 @@ package fake
 
 import (
 	"encoding/json"
+	"strconv"
 	"strings"
 
 	"github.com/natskit/natskit/internal/subject"
@@ -90,27 +91,27 @@ type apiEndpoint struct {
 
 // apiEndpoints is every subject the fake's JetStream API answers, in the order they are tried.
 var apiEndpoints = []apiEndpoint{
-	{"INFO", func(j *jetStream, r *apiRequest) bool { j.accountInfo(r.reply); return true }},
+	{"INFO", leveled("account_info_response", func(j *jetStream, r *apiRequest) bool { j.accountInfo(r.reply); return true })},
 
-	{"STREAM.CREATE.*", func(j *jetStream, r *apiRequest) bool {
+	{"STREAM.CREATE.*", leveled("stream_create_response", func(j *jetStream, r *apiRequest) bool {
 		if !j.refusePedantic(r, "stream_create_response") {
 			j.streamCreate(r.reply, r.arg(2), r.body)
 		}
 		return true
-	}},
-	{"STREAM.UPDATE.*", func(j *jetStream, r *apiRequest) bool {
+	})},
+	{"STREAM.UPDATE.*", leveled("stream_update_response", func(j *jetStream, r *apiRequest) bool {
 		if !j.refusePedantic(r, "stream_update_response") {
 			j.streamUpdate(r.reply, r.arg(2), r.body)
 		}
 		return true
-	}},
-	{"STREAM.INFO.*", func(j *jetStream, r *apiRequest) bool { j.streamInfo(r.reply, r.arg(2), r.body); return true }},
-	{"STREAM.DELETE.*", emptyOnly("stream_delete_response", func(j *jetStream, r *apiRequest) { j.streamDelete(r.reply, r.arg(2)) })},
-	{"STREAM.PURGE.*", func(j *jetStream, r *apiRequest) bool { j.streamPurge(r.reply, r.arg(2), r.body); return true }},
-	{"STREAM.NAMES", func(j *jetStream, r *apiRequest) bool { j.streamNames(r.reply, r.body, false); return true }},
-	{"STREAM.LIST", func(j *jetStream, r *apiRequest) bool { j.streamNames(r.reply, r.body, true); return true }},
-	{"STREAM.MSG.GET.*", func(j *jetStream, r *apiRequest) bool { j.msgGet(r.reply, r.arg(3), r.body); return true }},
-	{"STREAM.MSG.DELETE.*", func(j *jetStream, r *apiRequest) bool { j.msgDelete(r.reply, r.arg(3), r.body); return true }},
+	})},
+	{"STREAM.INFO.*", leveled("stream_info_response", func(j *jetStream, r *apiRequest) bool { j.streamInfo(r.reply, r.arg(2), r.body); return true })},
+	{"STREAM.DELETE.*", leveled("stream_delete_response", emptyOnly("stream_delete_response", func(j *jetStream, r *apiRequest) { j.streamDelete(r.reply, r.arg(2)) }))},
+	{"STREAM.PURGE.*", leveled("stream_purge_response", func(j *jetStream, r *apiRequest) bool { j.streamPurge(r.reply, r.arg(2), r.body); return true })},
+	{"STREAM.NAMES", leveled("stream_names_response", func(j *jetStream, r *apiRequest) bool { j.streamNames(r.reply, r.body, false); return true })},
+	{"STREAM.LIST", leveled("stream_list_response", func(j *jetStream, r *apiRequest) bool { j.streamNames(r.reply, r.body, true); return true })},
+	{"STREAM.MSG.GET.*", leveled("stream_msg_get_response", func(j *jetStream, r *apiRequest) bool { j.msgGet(r.reply, r.arg(3), r.body); return true })},
+	{"STREAM.MSG.DELETE.*", leveled("stream_msg_delete_response", func(j *jetStream, r *apiRequest) bool { j.msgDelete(r.reply, r.arg(3), r.body); return true })},
 	{"DIRECT.GET.*", func(j *jetStream, r *apiRequest) bool {
 		return j.directGet(r.reply, r.arg(2), "", r.body, r.hdr)
 	}},
@@ -118,35 +119,44 @@ var apiEndpoints = []apiEndpoint{
 		return j.directGet(r.reply, r.arg(2), r.rest(3), r.body, r.hdr)
 	}},
 
-	{"CONSUMER.CREATE.*", func(j *jetStream, r *apiRequest) bool {
+	{"CONSUMER.CREATE.*", leveled("consumer_create_response", func(j *jetStream, r *apiRequest) bool {
 		if !j.refusePedantic(r, "consumer_create_response") {
 			j.consumerCreate(r.reply, createEphemeral, r.arg(2), "", "", r.body)
 		}
 		return true
-	}},
-	{"CONSUMER.CREATE.*.>", func(j *jetStream, r *apiRequest) bool {
+	})},
+	{"CONSUMER.CREATE.*.>", leveled("consumer_create_response", func(j *jetStream, r *apiRequest) bool {
 		if !j.refusePedantic(r, "consumer_create_response") {
 			j.consumerCreate(r.reply, createNamed, r.arg(2), r.arg(3), r.rest(4), r.body)
 		}
 		return true
-	}},
-	{"CONSUMER.DURABLE.CREATE.*.*", func(j *jetStream, r *apiRequest) bool {
+	})},
+	{"CONSUMER.DURABLE.CREATE.*.*", leveled("consumer_create_response", func(j *jetStream, r *apiRequest) bool {
 		if !j.refusePedantic(r, "consumer_create_response") {
 			j.consumerCreate(r.reply, createDurable, r.arg(3), r.arg(4), "", r.body)
 		}
 		return true
+	})},
+	// nats-server checks that CONSUMER.INFO's body is empty before it checks the API level.
+	{"CONSUMER.INFO.*.*", emptyOnly("consumer_info_response", func(j *jetStream, r *apiRequest) {
+		if levelRefused(r.hdr) {
+			j.replyErr(r.reply, "consumer_info_response", jsRequiredApiLevelErr.err())
+			return
+		}
+		j.consumerInfo(r.reply, r.arg(2), r.arg(3))
+	})},
+	{"CONSUMER.DELETE.*.*", leveled("consumer_delete_response", emptyOnly("consumer_delete_response", func(j *jetStream, r *apiRequest) { j.consumerDelete(r.reply, r.arg(2), r.arg(3)) }))},
+	{"CONSUMER.NAMES.*", leveled("consumer_names_response", func(j *jetStream, r *apiRequest) bool { j.consumerNames(r.reply, r.arg(2), r.body, false); return true })},
+	{"CONSUMER.LIST.*", leveled("consumer_list_response", func(j *jetStream, r *apiRequest) bool { j.consumerNames(r.reply, r.arg(2), r.body, true); return true })},
+	{"CONSUMER.MSG.NEXT.*.*", func(j *jetStream, r *apiRequest) bool {
+		return j.pullRequest(r.reply, r.arg(3), r.arg(4), r.body, r.hdr)
 	}},
-	{"CONSUMER.INFO.*.*", emptyOnly("consumer_info_response", func(j *jetStream, r *apiRequest) { j.consumerInfo(r.reply, r.arg(2), r.arg(3)) })},
-	{"CONSUMER.DELETE.*.*", emptyOnly("consumer_delete_response", func(j *jetStream, r *apiRequest) { j.consumerDelete(r.reply, r.arg(2), r.arg(3)) })},
-	{"CONSUMER.NAMES.*", func(j *jetStream, r *apiRequest) bool { j.consumerNames(r.reply, r.arg(2), r.body, false); return true }},
-	{"CONSUMER.LIST.*", func(j *jetStream, r *apiRequest) bool { j.consumerNames(r.reply, r.arg(2), r.body, true); return true }},
-	{"CONSUMER.MSG.NEXT.*.*", func(j *jetStream, r *apiRequest) bool { return j.pullRequest(r.reply, r.arg(3), r.arg(4), r.body) }},
-	{"CONSUMER.UNPIN.*.*", (*jetStream).consumerUnpin},
+	{"CONSUMER.UNPIN.*.*", leveled("consumer_unpin_response", (*jetStream).consumerUnpin)},
 
 	// Served by nats-server, not by the fake yet: the server's errors for what it checks first
 	// (not found, invalid JSON), then the fake's "not supported" error (js_unsupported.go).
-	{"STREAM.SNAPSHOT.*", (*jetStream).streamSnapshot},
-	{"STREAM.RESTORE.*", (*jetStream).streamRestore},
+	{"STREAM.SNAPSHOT.*", leveled("stream_snapshot_response", (*jetStream).streamSnapshot)},
+	{"STREAM.RESTORE.*", leveled("stream_restore_response", (*jetStream).streamRestore)},
 	{"CONSUMER.PAUSE.*.*", (*jetStream).consumerPause},
 	{"CONSUMER.RESET.*.*", (*jetStream).consumerReset},
 
@@ -167,6 +177,30 @@ var apiEndpoints = []apiEndpoint{
 	{"META.RESCUE", noAnswer},
 	{"ACCOUNT.>", noAnswer},
 	{">", noAnswer},
+}
+
+// leveled serves an endpoint that refuses, before anything else, a request whose
+// Nats-Required-Api-Level header asks for more than the fake's API level, with nats-server's
+// error.
+func leveled(typ string, serve func(j *jetStream, r *apiRequest) bool) func(j *jetStream, r *apiRequest) bool {
+	return func(j *jetStream, r *apiRequest) bool {
+		if levelRefused(r.hdr) {
+			j.replyErrShaped(r.reply, typ, jsRequiredApiLevelErr.err())
+			return true
+		}
+		return serve(j, r)
+	}
+}
+
+// levelRefused reports whether a request's Nats-Required-Api-Level header asks for more than
+// the fake's API level, or is not a number: nats-server refuses both.
+func levelRefused(hdr []byte) bool {
+	v, ok := hdrGet(hdr, "Nats-Required-Api-Level")
+	if !ok || v == "" {
+		return false
+	}
+	n, err := strconv.Atoi(v)
+	return err != nil || n > jsAPILevel
 }
 
 // emptyOnly serves an endpoint that takes no request body, as nats-server does: anything but an

@@ -43,7 +43,7 @@ type nextRequest struct {
 }
 
 // pullRequest takes a request for messages. A consumer that does not exist has no responder.
-func (j *jetStream) pullRequest(reply, streamName, name string, body []byte) bool {
+func (j *jetStream) pullRequest(reply, streamName, name string, body, hdr []byte) bool {
 	st, ok := j.streams[streamName]
 	if !ok {
 		return false
@@ -57,6 +57,10 @@ func (j *jetStream) pullRequest(reply, streamName, name string, body []byte) boo
 	}
 	if c.isPush() {
 		j.status(reply, "409 Consumer is push based")
+		return true
+	}
+	if levelRefused(hdr) {
+		j.status(reply, "412 Required Api Level")
 		return true
 	}
 	req := nextRequest{Batch: 1}

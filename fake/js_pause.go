@@ -112,6 +112,10 @@ func (j *jetStream) consumerPause(r *apiRequest) bool {
 			return true
 		}
 	}
+	if levelRefused(r.hdr) {
+		j.replyErrShaped(r.reply, typ, jsRequiredApiLevelErr.err())
+		return true
+	}
 	if e := j.lookupConsumer(r.arg(2), r.arg(3)); e != nil {
 		j.replyErrShaped(r.reply, typ, e)
 		return true

@@ -33,6 +33,10 @@ func (j *jetStream) consumerReset(r *apiRequest) bool {
 	if len(r.tok) != 4 || j.lookupConsumer(r.arg(2), r.arg(3)) != nil || r.reply == "" {
 		return true
 	}
+	if levelRefused(r.hdr) {
+		j.send(r.reply, resetResponse{apiHead: apiHead{Type: typ, Error: jsRequiredApiLevelErr.err()}})
+		return true
+	}
 	c := j.streams[r.arg(2)].consumers[r.arg(3)]
 	var req resetRequest
 	if len(r.body) > 0 {
