@@ -99,20 +99,8 @@ func normaliseStreamConfig(cfg *jetstream.StreamConfig) *apiError {
 	if len(cfg.Subjects) == 0 {
 		cfg.Subjects = []string{cfg.Name}
 	}
-	for _, s := range cfg.Subjects {
-		if !subject.ValidPattern(s) {
-			return jsStreamInvalidConfigF.err("invalid subject")
-		}
-		if s == ">" && !cfg.NoAck {
-			return jsStreamInvalidConfigF.err("capturing all subjects requires no-ack to be true")
-		}
-	}
-	for i, a := range cfg.Subjects {
-		for _, b := range cfg.Subjects[i+1:] {
-			if subjectsCollide(a, b) {
-				return jsStreamInvalidConfigF.err("duplicate subjects detected")
-			}
-		}
+	if e := checkStreamSubjects(cfg); e != nil {
+		return e
 	}
 	if cfg.SubjectDeleteMarkerTTL > 0 {
 		if cfg.SubjectDeleteMarkerTTL < time.Second {
@@ -161,17 +149,39 @@ func withDynamicMetadata(md map[string]string) map[string]string {
 }
 
 // subjectsCollide reports whether some subject matches both patterns.
-func subjectsCollide(a, b string) bool {
-	at, bt := strings.Split(a, "."), strings.Split(b, ".")
-	for i := 0; i < len(at) && i < len(bt); i++ {
-		if at[i] == ">" || bt[i] == ">" {
-			return true
+func subjectsCollide(a, b string) bool { return subject.Collide(a, b) }
+
+// checkStreamSubjects checks a stream's subjects one by one, each in nats-server's order.
+func checkStreamSubjects(cfg *jetstream.StreamConfig) *apiError {
+	seen := make(map[string]bool, len(cfg.Subjects))
+	for i, s := range cfg.Subjects {
+		if !subject.ValidPattern(s) {
+			return jsStreamInvalidConfigF.err("invalid subject")
 		}
-		if at[i] != "*" && bt[i] != "*" && at[i] != bt[i] {
-			return false
+		if seen[s] {
+			return jsStreamInvalidConfigF.err("duplicate subjects detected")
 		}
+		if s == ">" && !cfg.NoAck {
+			return jsStreamInvalidConfigF.err("capturing all subjects requires no-ack to be true")
+		}
+		if !cfg.NoAck {
+			for _, api := range []string{"$JS.>", "$JSC.>", "$NRG.>"} {
+				if subject.Collide(s, api) && !subject.SubsetMatch(s, "$JS.EVENT.>") {
+					return jsStreamInvalidConfigF.err("subjects that overlap with jetstream api require no-ack to be true")
+				}
+			}
+			if subject.Collide(s, "$SYS.>") && !subject.SubsetMatch(s, "$SYS.ACCOUNT.>") {
+				return jsStreamInvalidConfigF.err("subjects that overlap with system api require no-ack to be true")
+			}
+		}
+		for _, later := range cfg.Subjects[i+1:] {
+			if subject.Collide(later, s) {
+				return jsStreamInvalidConfigF.err("subject " + strconv.Quote(s) + " overlaps with " + strconv.Quote(later))
+			}
+		}
+		seen[s] = true
 	}
-	return len(at) == len(bt)
+	return nil
 }
 
 // comparableConfig is cfg with what does not make two configs differ for an idempotent create.
