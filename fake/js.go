@@ -31,6 +31,7 @@ type jetStream struct {
 	wg       sync.WaitGroup
 	apiSubs  []*subscription
 	sampler  *rand.Rand // ack sampling (sample_freq), from the server's seed; under mu
+	linked   int        // the mirrors and sources of all streams
 }
 
 func newJetStream(s *Server) *jetStream {
@@ -68,6 +69,7 @@ func (j *jetStream) close() {
 	j.closed = true
 	for _, st := range j.streams {
 		st.stopTimers()
+		st.stopLinks()
 	}
 	j.mu.Unlock()
 	close(j.done)

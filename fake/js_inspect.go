@@ -280,6 +280,7 @@ func (s *Server) CreateStream(cfg jetstream.StreamConfig) error {
 		if e := j.createStream(cfg); e != nil {
 			return &jetstream.APIError{Code: e.Code, ErrorCode: jetstream.ErrorCode(e.ErrCode), Description: e.Description}
 		}
+		j.streams[cfg.Name].startLinks()
 		return nil
 	})
 }

@@ -138,7 +138,9 @@ func (j *jetStream) msgDelete(reply, name string, body []byte) {
 func (j *jetStream) directGet(reply, name, last string, body, hdr []byte) bool {
 	st, ok := j.streams[name]
 	if !ok || !st.cfg.AllowDirect {
-		return false
+		if st = j.mirrorFor(name); st == nil {
+			return false
+		}
 	}
 	if reply == "" {
 		return true

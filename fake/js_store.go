@@ -3,6 +3,7 @@ package fake
 import (
 	"encoding/json"
 	"errors"
+	"math/big"
 	"strconv"
 	"time"
 
@@ -123,6 +124,12 @@ func (st *stream) store(subj string, hdr, data []byte) (uint64, bool, *apiError)
 // storeMsg stores a message; an internal one (a marker the stream leaves itself) is not a
 // counter's increment.
 func (st *stream) storeMsg(subj string, hdr, data []byte, internal bool) (uint64, bool, *apiError) {
+	return st.storeWith(subj, hdr, data, internal, nil)
+}
+
+// storeWith stores a message; from is set for one a mirror or source brings in, which the
+// stream takes as its origin stored it, without the checks a publish goes through.
+func (st *stream) storeWith(subj string, hdr, data []byte, internal bool, from *linkedMsg) (uint64, bool, *apiError) {
 	now := st.j.s.clock.Now().UTC()
 	if st.cfg.Sealed {
 		return 0, false, jsStreamSealedErr.err()
@@ -132,11 +139,22 @@ func (st *stream) storeMsg(subj string, hdr, data []byte, internal bool) (uint64
 	}
 	var rollup string
 	var ttl time.Duration
-	incr, e := st.checkIncr(hdr, data)
-	if e != nil {
-		return 0, false, e
+	var incr *big.Int
+	if from != nil {
+		var dup bool
+		if rollup, ttl, dup = st.linkedHeaders(hdr, from, now); dup {
+			return 0, true, nil
+		}
+	} else {
+		var e *apiError
+		if incr, e = st.checkIncr(hdr, data); e != nil {
+			return 0, false, e
+		}
 	}
-	if len(hdr) > 0 {
+	if len(hdr) > 0 && from == nil {
+		if _, ok := hdrGet(hdr, "Nats-Stream-Source"); ok {
+			return 0, false, jsMessageSourceHdrNotAllowedErr.err()
+		}
 		if v, ok := hdrGet(hdr, "Nats-Expected-Stream"); ok && v != st.name() {
 			return 0, false, jsStreamNotMatchErr.err()
 		}
@@ -192,7 +210,8 @@ func (st *stream) storeMsg(subj string, hdr, data []byte, internal bool) (uint64
 		}
 		hdr, ttl = st.markerTTLFloor(hdr, ttl)
 	}
-	if st.cfg.AllowMsgCounter && !internal {
+	if st.cfg.AllowMsgCounter && !internal && from == nil {
+		var e *apiError
 		if hdr, data, e = st.applyIncr(subj, incr, hdr); e != nil {
 			return 0, false, e
 		}
@@ -201,6 +220,12 @@ func (st *stream) storeMsg(subj string, hdr, data []byte, internal bool) (uint64
 		}
 	}
 	m := &storedMsg{subj: subj, seq: st.last + 1, ts: now, ttl: ttl}
+	if from != nil && from.mirror {
+		if from.seq <= st.last {
+			return 0, true, nil // had it already
+		}
+		m.seq, m.ts, now = from.seq, from.ts, from.ts
+	}
 	if len(hdr) > 0 {
 		m.hdr = append([]byte(nil), hdr...)
 	}
@@ -218,6 +243,12 @@ func (st *stream) storeMsg(subj string, hdr, data []byte, internal bool) (uint64
 	}
 	if st.cfg.MaxBytes > 0 && size > uint64(st.cfg.MaxBytes) {
 		return 0, false, jsStreamStoreFailedF.err("message size exceeds maximum allowed")
+	}
+	if m.seq > st.last+1 { // a mirror's origin no longer holds the messages between
+		st.last = m.seq - 1
+		if st.msgs.len() == 0 {
+			st.first = m.seq
+		}
 	}
 	st.msgs.push(m.seq, m)
 	if m.ttl > 0 {
@@ -268,6 +299,7 @@ func (st *stream) storeMsg(subj string, hdr, data []byte, internal bool) (uint64
 		c.stored(m)
 	}
 	st.j.retentionStored(st, m)
+	st.j.feedLinks(st)
 	return m.seq, false, nil
 }
 

@@ -33,6 +33,10 @@ type stream struct {
 	ttls      int     // messages held with a TTL
 	ttlq      ttlHeap // when those expire
 	tf        streamTransforms
+
+	mirrorLink   *streamLink   // its mirror, or nil
+	sourceLinks  []*streamLink // its sources
+	linksStarted bool
 }
 
 type storedMsg struct {
@@ -88,7 +92,10 @@ func (st *stream) unsubscribe() {
 func (st *stream) info(deleted bool, filter string) jetstream.StreamInfo {
 	cfg := st.cfg
 	cfg.Metadata = withDynamicMetadata(cfg.Metadata)
+	mirror, sources := st.linkInfos()
 	return jetstream.StreamInfo{
+		Mirror:    mirror,
+		Sources:   sources,
 		Config:    cfg,
 		Created:   st.created,
 		State:     st.state(deleted, filter),

@@ -40,12 +40,17 @@ func (j *jetStream) streamCreate(reply, name string, body []byte) {
 		j.replyErr(reply, typ, e)
 		return
 	}
-	j.reply(reply, streamInfoResp{apiHead: apiHead{Type: typePrefix + typ}, StreamInfo: j.streams[name].info(false, "")})
+	st := j.streams[name]
+	j.reply(reply, streamInfoResp{apiHead: apiHead{Type: typePrefix + typ}, StreamInfo: st.info(false, "")})
+	st.startLinks() // as on nats-server, after the stream is made and answered for
 }
 
 // createStream makes a stream, or does nothing if an identical one exists.
 func (j *jetStream) createStream(cfg jetstream.StreamConfig) *apiError {
 	if e := normaliseStreamConfig(&cfg); e != nil {
+		return e
+	}
+	if e := j.checkLinkStreams(&cfg); e != nil {
 		return e
 	}
 	if st, ok := j.streams[cfg.Name]; ok {
@@ -55,6 +60,9 @@ func (j *jetStream) createStream(cfg jetstream.StreamConfig) *apiError {
 		return nil
 	}
 	if e := j.checkOverlap(&cfg, ""); e != nil {
+		return e
+	}
+	if e := checkLinkFilters(&cfg); e != nil {
 		return e
 	}
 	st := &stream{
@@ -69,6 +77,7 @@ func (j *jetStream) createStream(cfg jetstream.StreamConfig) *apiError {
 		st.first, st.last = cfg.FirstSeq, cfg.FirstSeq-1
 	}
 	j.streams[cfg.Name] = st
+	st.makeLinks()
 	st.subscribe()
 	st.adviseAction(actionCreate)
 	return nil
@@ -87,6 +96,10 @@ func (j *jetStream) streamUpdate(reply, name string, body []byte) {
 		return
 	}
 	if e := normaliseStreamConfig(&cfg); e != nil {
+		j.replyErr(reply, typ, e)
+		return
+	}
+	if e := j.checkLinkStreams(&cfg); e != nil {
 		j.replyErr(reply, typ, e)
 		return
 	}
@@ -109,6 +122,9 @@ func (j *jetStream) streamUpdate(reply, name string, body []byte) {
 	case st.cfg.DenyPurge && !cfg.DenyPurge:
 		j.replyErr(reply, typ, jsStreamInvalidConfigF.err("stream configuration update can not cancel deny purge"))
 		return
+	case checkMirrorUpdate(&cfg, &st.cfg) != nil:
+		j.replyErr(reply, typ, checkMirrorUpdate(&cfg, &st.cfg))
+		return
 	case cfg.AllowMsgCounter != st.cfg.AllowMsgCounter:
 		j.replyErr(reply, typ, jsStreamInvalidConfigF.err("stream configuration update can not change message counter setting"))
 		return
@@ -123,6 +139,7 @@ func (j *jetStream) streamUpdate(reply, name string, body []byte) {
 	if subjectsChanged {
 		st.resubscribe()
 	}
+	st.updateLinks()
 	st.enforceLimits()
 	st.scheduleAge()
 	for _, c := range st.consumers {
@@ -189,7 +206,9 @@ func (j *jetStream) deleteStream(st *stream) {
 	st.adviseAction(actionDelete)
 	st.unsubscribe()
 	st.stopTimers()
+	st.stopLinks()
 	delete(j.streams, st.name())
+	j.originDeleted(st)
 }
 
 type purgeRequest struct {

@@ -51,7 +51,7 @@ func normaliseStreamConfig(cfg *jetstream.StreamConfig) *apiError {
 	if cfg.Duplicates < 0 {
 		return jsStreamInvalidConfigF.err("duplicates window can not be negative")
 	}
-	if cfg.Duplicates == 0 && cfg.Mirror == nil {
+	if cfg.Duplicates == 0 && cfg.Mirror == nil && len(cfg.Sources) == 0 {
 		if cfg.MaxAge != 0 && cfg.MaxAge < defaultDuplicates {
 			cfg.Duplicates = cfg.MaxAge
 		} else {
@@ -96,7 +96,13 @@ func normaliseStreamConfig(cfg *jetstream.StreamConfig) *apiError {
 	if cfg.PersistMode == jetstream.AsyncPersistMode && cfg.Storage != jetstream.FileStorage {
 		return jsStreamInvalidConfigF.err("async persist mode is only supported on file storage")
 	}
-	if len(cfg.Subjects) == 0 {
+	if e := checkMirrorConfig(cfg); e != nil {
+		return e
+	}
+	if e := checkSourceConfig(cfg); e != nil {
+		return e
+	}
+	if len(cfg.Subjects) == 0 && cfg.Mirror == nil && len(cfg.Sources) == 0 {
 		cfg.Subjects = []string{cfg.Name}
 	}
 	if e := checkStreamSubjects(cfg); e != nil {
@@ -114,6 +120,9 @@ func normaliseStreamConfig(cfg *jetstream.StreamConfig) *apiError {
 		return e
 	}
 	if e := unsupportedStreamField(cfg); e != nil {
+		return e
+	}
+	if e := unsupportedLinkField(cfg); e != nil {
 		return e
 	}
 	setStreamMetadata(cfg)

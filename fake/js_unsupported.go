@@ -81,10 +81,6 @@ func unsupportedStreamField(cfg *jetstream.StreamConfig) *apiError {
 	switch {
 	case cfg.Mirror != nil && cfg.AllowMsgCounter:
 		return jsMirrorWithCountersErr.err()
-	case cfg.Mirror != nil:
-		return refuse("mirror", "Mirror")
-	case len(cfg.Sources) > 0:
-		return refuse("sources", "Sources")
 	case cfg.AllowAtomicPublish:
 		return refuse("allow_atomic", "AllowAtomicPublish")
 	case cfg.AllowBatchPublish:

@@ -32,39 +32,6 @@ func refConsumer(t *testing.T, env *natstest.Env, cfg jetstream.ConsumerConfig) 
 	return s.CreateConsumer(waitCtx(t), cfg)
 }
 
-// Mirrors and sources: nats-server copies the origin's messages; the fake refuses both.
-func TestJSRefusedMirrorAndSources(t *testing.T) {
-	eachJS(t, func(t *testing.T, env *natstest.Env) {
-		spStream(t, env, jetstream.StreamConfig{Name: "O", Subjects: []string{"o.>"}})
-		spPub(t, env, "o.a", "x")
-		for _, c := range []struct {
-			name, field string
-			cfg         jetstream.StreamConfig
-		}{
-			{"M", "mirror", jetstream.StreamConfig{Name: "M", Mirror: &jetstream.StreamSource{Name: "O"}}},
-			{"SRC", "sources", jetstream.StreamConfig{Name: "SRC", Subjects: []string{"src.>"}, Sources: []*jetstream.StreamSource{{Name: "O"}}}},
-		} {
-			s, err := refStream(t, env, c.cfg)
-			if covFake(env) {
-				covNotSupported(t, err, c.field)
-				continue
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			// The copy is asynchronous: a consumer on the copy waits for it.
-			c2 := spConsumer(t, s, jetstream.ConsumerConfig{AckPolicy: jetstream.AckNonePolicy})
-			m, err := c2.Next(jetstream.FetchMaxWait(patience))
-			if err != nil || m.Subject() != "o.a" {
-				t.Errorf("%s: %v, %v; want the origin's o.a", c.field, m, err)
-			}
-			if err := env.JetStream().DeleteStream(waitCtx(t), c.name); err != nil {
-				t.Fatal(err)
-			}
-		}
-	})
-}
-
 // Atomic and batched publishing and schedules: nats-server takes them into the
 // stream's config; the fake refuses each, naming it.
 func TestJSRefusedStreamFeatures(t *testing.T) {
