@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -169,6 +170,9 @@ func (st *stream) storeMsg(subj string, hdr, data []byte, internal bool) (uint64
 				return 0, false, jsStreamWrongLastSequenceErrF.err(have)
 			}
 		}
+		if hdr, e = st.checkSchedule(subj, hdr, internal); e != nil {
+			return 0, false, e
+		}
 		if v, ok := hdrGet(hdr, "Nats-Rollup"); ok {
 			if !st.cfg.AllowRollup || st.cfg.DenyPurge {
 				return 0, false, jsStreamRollupFailedF.err("rollup not permitted")
@@ -180,11 +184,13 @@ func (st *stream) storeMsg(subj string, hdr, data []byte, internal bool) (uint64
 				return 0, false, jsStreamRollupFailedF.err("rollup value invalid: " + strconv.Quote(v))
 			}
 		}
-		if v, ok := hdrGet(hdr, "Nats-TTL"); ok {
-			if !st.cfg.AllowMsgTTL {
+		if v, ok := hdrGet(hdr, "Nats-TTL"); ok && v != "" {
+			// As on nats-server: a TTL of 0 is none, and one that does not parse is invalid
+			// whether or not the stream allows TTLs.
+			d, err := parseTTL(v)
+			if err == nil && d != 0 && !st.cfg.AllowMsgTTL {
 				return 0, false, jsMessageTTLDisabledErr.err()
 			}
-			d, err := parseTTL(v)
 			if err != nil {
 				return 0, false, jsMessageTTLInvalidErr.err()
 			}
@@ -256,6 +262,7 @@ func (st *stream) storeMsg(subj string, hdr, data []byte, internal bool) (uint64
 			}
 		}
 	}
+	st.scheduleStored(m)
 	st.enforcePerSubject(subj)
 	st.enforceTotals()
 	if st.ageTimer == nil || st.msgs.len() == 1 {
@@ -271,18 +278,30 @@ func (st *stream) storeMsg(subj string, hdr, data []byte, internal bool) (uint64
 	return m.seq, false, nil
 }
 
+// parseTTL reads a Nats-TTL value as nats-server does: "never" (in any case) is -1, a Go
+// duration of at least a second counts in whole seconds, and otherwise a number of seconds
+// (digits only; 0 is no TTL).
 func parseTTL(v string) (time.Duration, error) {
-	if v == "never" {
+	if strings.ToLower(v) == "never" {
 		return -1, nil
 	}
 	if d, err := time.ParseDuration(v); err == nil {
 		if d < time.Second {
 			return 0, errNotStored
 		}
-		return d, nil
+		return d.Truncate(time.Second), nil
 	}
-	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || n < 1 {
+	if v == "" {
+		return 0, errNotStored
+	}
+	var n int64
+	for i := 0; i < len(v); i++ {
+		if v[i] < '0' || v[i] > '9' {
+			return 0, errNotStored
+		}
+		n = n*10 + int64(v[i]-'0')
+	}
+	if n < 0 {
 		return 0, errNotStored
 	}
 	return time.Duration(n) * time.Second, nil

@@ -33,6 +33,7 @@ type stream struct {
 	ttls      int     // messages held with a TTL
 	ttlq      ttlHeap // when those expire
 	tf        streamTransforms
+	sched     *msgSchedules // nil until a schedule stream stores a message
 }
 
 type storedMsg struct {

@@ -81,16 +81,18 @@ func unsupportedStreamField(cfg *jetstream.StreamConfig) *apiError {
 	switch {
 	case cfg.Mirror != nil && cfg.AllowMsgCounter:
 		return jsMirrorWithCountersErr.err()
+	case cfg.Mirror != nil && cfg.AllowMsgSchedules && !cfg.AllowAtomicPublish && !cfg.AllowBatchPublish:
+		return jsMirrorWithMsgSchedulesErr.err()
 	case cfg.Mirror != nil:
 		return refuse("mirror", "Mirror")
+	case len(cfg.Sources) > 0 && cfg.AllowMsgSchedules:
+		return jsSourceWithMsgSchedulesErr.err()
 	case len(cfg.Sources) > 0:
 		return refuse("sources", "Sources")
 	case cfg.AllowAtomicPublish:
 		return refuse("allow_atomic", "AllowAtomicPublish")
 	case cfg.AllowBatchPublish:
 		return refuse("allow_batched", "AllowBatchPublish")
-	case cfg.AllowMsgSchedules:
-		return refuse("allow_msg_schedules", "AllowMsgSchedules")
 	}
 	return nil
 }
