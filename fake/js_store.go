@@ -141,21 +141,6 @@ func (st *stream) storeMsg(subj string, hdr, data []byte, internal bool) (uint64
 		if v, ok := hdrGet(hdr, "Nats-Expected-Stream"); ok && v != st.name() {
 			return 0, false, jsStreamNotMatchErr.err()
 		}
-		if id, ok := hdrGet(hdr, "Nats-Msg-Id"); ok && id != "" {
-			st.pruneDedupe(now)
-			if d, ok := st.dedupe[id]; ok && now.Sub(d.ts) < st.cfg.Duplicates {
-				return d.seq, true, nil
-			}
-		}
-		if v, ok := hdrGet(hdr, "Nats-Expected-Last-Msg-Id"); ok && v != st.lastMsgID {
-			return 0, false, jsStreamWrongLastMsgIDErrF.err(st.lastMsgID)
-		}
-		if v, ok := hdrGet(hdr, "Nats-Expected-Last-Sequence"); ok {
-			n, err := strconv.ParseUint(v, 10, 64)
-			if err != nil || n != st.last {
-				return 0, false, jsStreamWrongLastSequenceErrF.err(st.last)
-			}
-		}
 		if v, ok := hdrGet(hdr, "Nats-Expected-Last-Subject-Sequence"); ok {
 			n, err := strconv.ParseUint(v, 10, 64)
 			on := subj
@@ -170,8 +155,24 @@ func (st *stream) storeMsg(subj string, hdr, data []byte, internal bool) (uint64
 				return 0, false, jsStreamWrongLastSequenceErrF.err(have)
 			}
 		}
+		if v, ok := hdrGet(hdr, "Nats-Expected-Last-Sequence"); ok {
+			n, err := strconv.ParseUint(v, 10, 64)
+			if err != nil || n != st.last {
+				return 0, false, jsStreamWrongLastSequenceErrF.err(st.last)
+			}
+		}
 		if hdr, e = st.checkSchedule(subj, hdr, internal); e != nil {
 			return 0, false, e
+		}
+		// As on nats-server, a duplicate is found after the checks above.
+		if id, ok := hdrGet(hdr, "Nats-Msg-Id"); ok && id != "" {
+			st.pruneDedupe(now)
+			if d, ok := st.dedupe[id]; ok && now.Sub(d.ts) < st.cfg.Duplicates {
+				return d.seq, true, nil
+			}
+		}
+		if v, ok := hdrGet(hdr, "Nats-Expected-Last-Msg-Id"); ok && v != st.lastMsgID {
+			return 0, false, jsStreamWrongLastMsgIDErrF.err(st.lastMsgID)
 		}
 		if v, ok := hdrGet(hdr, "Nats-Rollup"); ok {
 			if !st.cfg.AllowRollup || st.cfg.DenyPurge {

@@ -350,3 +350,19 @@ func TestJSScheduleMessageTTL(t *testing.T) {
 		scPubErr(t, env, scTTLOff, "n.a", "x", "Nats-TTL", "Never")
 	})
 }
+
+// A duplicate is found after the expected-sequence and schedule checks, before the expected
+// last message id.
+func TestJSScheduleDuplicateOrder(t *testing.T) {
+	eachJS(t, func(t *testing.T, env *natstest.Env) {
+		scStream(t, env)
+		scPub(t, env, "s.x", "x", "Nats-Msg-Id", "d1")
+		scPubErr(t, env, jetstream.APIError{Code: 400, ErrorCode: 10071, Description: "wrong last sequence: 1"},
+			"s.x", "x", "Nats-Msg-Id", "d1", "Nats-Expected-Last-Sequence", "7")
+		scPubErr(t, env, scPattern, "s.x", "x", "Nats-Msg-Id", "d1", "Nats-Schedule", "bad")
+		ack := scPub(t, env, "s.x", "x", "Nats-Msg-Id", "d1", "Nats-Expected-Last-Msg-Id", "other")
+		if !ack.Duplicate || ack.Sequence != 1 {
+			t.Errorf("ack %+v, want the duplicate of 1", ack)
+		}
+	})
+}
