@@ -3,6 +3,7 @@ package fake
 import (
 	"bytes"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/natskit/natskit/internal/schedule"
@@ -117,10 +118,10 @@ func (st *stream) checkSchedule(subj string, hdr []byte, produced bool) ([]byte,
 		if e := st.checkScheduleHeaders(subj, hdr); e != nil {
 			return nil, e
 		}
-		switch v, ok := hdrGet(hdr, "Nats-Rollup"); {
-		case !ok || v == "":
+		switch v, _ := hdrGet(hdr, "Nats-Rollup"); {
+		case v == "":
 			hdr = appendHeaders(hdr, "Nats-Rollup", "sub")
-		case v != "sub":
+		case strings.ToLower(v) != "sub":
 			return nil, jsMessageSchedulesRollupInvalidErr.err()
 		}
 	}

@@ -174,7 +174,8 @@ func (st *stream) storeMsg(subj string, hdr, data []byte, internal bool) (uint64
 		if v, ok := hdrGet(hdr, "Nats-Expected-Last-Msg-Id"); ok && v != st.lastMsgID {
 			return 0, false, jsStreamWrongLastMsgIDErrF.err(st.lastMsgID)
 		}
-		if v, ok := hdrGet(hdr, "Nats-Rollup"); ok {
+		if v, _ := hdrGet(hdr, "Nats-Rollup"); v != "" {
+			v = strings.ToLower(v) // as nats-server reads it
 			if !st.cfg.AllowRollup || st.cfg.DenyPurge {
 				return 0, false, jsStreamRollupFailedF.err("rollup not permitted")
 			}

@@ -366,3 +366,18 @@ func TestJSScheduleDuplicateOrder(t *testing.T) {
 		}
 	})
 }
+
+// A rollup is read in any case, and an empty one is none: a schedule may carry "SUB".
+func TestJSScheduleRollupCase(t *testing.T) {
+	eachJS(t, func(t *testing.T, env *natstest.Env) {
+		s := scStream(t, env)
+		scPub(t, env, "s.a", "1")
+		ack := scPub(t, env, "s.a", "2", "Nats-Rollup", "SUB")
+		spState(t, s, jetstream.StreamState{Msgs: 1, FirstSeq: ack.Sequence, LastSeq: ack.Sequence, NumSubjects: 1})
+		scPub(t, env, "s.b", "1", "Nats-Rollup", "")
+		scPub(t, env, "s.b", "2", "Nats-Rollup", "")
+		scPub(t, env, "s.sched", "x", "Nats-Schedule", scFarFuture, "Nats-Schedule-Target", "s.out", "Nats-Rollup", "Sub")
+		scPubErr(t, env, scRollup, "s.sched", "x", "Nats-Schedule", scFarFuture, "Nats-Schedule-Target", "s.out", "Nats-Schedule-Rollup", "SUB")
+		spState(t, s, jetstream.StreamState{Msgs: 4, FirstSeq: ack.Sequence, LastSeq: 5, NumDeleted: 0, NumSubjects: 3})
+	})
+}
