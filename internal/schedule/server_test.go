@@ -120,3 +120,28 @@ func TestRandomPatternsAgainstServer(t *testing.T) {
 		comparePattern(t, p, nil, base+r.Int64N(int64(400*24*time.Hour)))
 	}
 }
+
+// FuzzPatternAgainstServer holds arbitrary patterns, in UTC and in a zone, to the server's
+// parser.
+func FuzzPatternAgainstServer(f *testing.F) {
+	for _, p := range serverPatterns {
+		f.Add(p, int64(0), false)
+	}
+	base := time.Now().Add(24 * time.Hour).UnixNano()
+	ams, err := time.LoadLocation("Europe/Amsterdam")
+	if err != nil {
+		f.Skipf("no time zone data: %v", err)
+	}
+	f.Fuzz(func(t *testing.T, pattern string, offset int64, zoned bool) {
+		var loc *time.Location
+		if zoned {
+			loc = ams
+		}
+		span := int64(10 * 365 * 24 * time.Hour)
+		offset %= span
+		if offset < 0 {
+			offset += span
+		}
+		comparePattern(t, pattern, loc, base+offset)
+	})
+}
