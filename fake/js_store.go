@@ -204,9 +204,10 @@ func (st *stream) storeMsg(subj string, hdr, data []byte, internal bool) (uint64
 		if hdr, data, e = st.applyIncr(subj, incr, hdr); e != nil {
 			return 0, false, e
 		}
-		if st.cfg.MaxMsgSize >= 0 && len(hdr)+len(data) > int(st.cfg.MaxMsgSize) {
-			return 0, false, jsStreamMessageExceedsMaximumErr.err()
-		}
+	}
+	// What the stream added (a counter's total, a schedule's rollup) counts too.
+	if st.cfg.MaxMsgSize >= 0 && len(hdr)+len(data) > int(st.cfg.MaxMsgSize) {
+		return 0, false, jsStreamMessageExceedsMaximumErr.err()
 	}
 	m := &storedMsg{subj: subj, seq: st.last + 1, ts: now, ttl: ttl}
 	if len(hdr) > 0 {

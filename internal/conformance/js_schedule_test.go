@@ -381,3 +381,18 @@ func TestJSScheduleRollupCase(t *testing.T) {
 		spState(t, s, jetstream.StreamState{Msgs: 4, FirstSeq: ack.Sequence, LastSeq: 5, NumDeleted: 0, NumSubjects: 3})
 	})
 }
+
+// The size limit holds for a message with the headers the stream adds: a schedule that fits
+// without its subject rollup is refused with it.
+func TestJSScheduleTooLarge(t *testing.T) {
+	eachJS(t, func(t *testing.T, env *natstest.Env) {
+		data := string(make([]byte, 100))
+		hdrLen := len("NATS/1.0\r\n\r\n") + len("Nats-Schedule: "+scFarFuture+"\r\n") + len("Nats-Schedule-Target: s.out\r\n")
+		s := scStream(t, env, func(c *jetstream.StreamConfig) { c.MaxMsgSize = int32(hdrLen + len(data)) })
+		scPubErr(t, env, jetstream.APIError{Code: 400, ErrorCode: 10054, Description: "message size exceeds maximum allowed"},
+			"s.sched", data, "Nats-Schedule", scFarFuture, "Nats-Schedule-Target", "s.out")
+		// As published it fits: a plain message of that size is stored.
+		scPub(t, env, "s.plain", string(make([]byte, hdrLen+len(data))))
+		spState(t, s, jetstream.StreamState{Msgs: 1, FirstSeq: 1, LastSeq: 1, NumSubjects: 1})
+	})
+}

@@ -405,3 +405,32 @@ func TestTimedScheduleRepublished(t *testing.T) {
 		}
 	})
 }
+
+// A schedule whose own message expires (its Nats-TTL) before its time does not fire.
+func TestTimedScheduleExpired(t *testing.T) {
+	eachTimed(t, func(t *testing.T, env *natstest.Env, tm timing) {
+		s := scStream(t, env)
+		sub := tschWatch(t, env, s, "s.out")
+		ttl := tm.d(time.Hour, time.Second)
+		pattern, at := tschAt(tm.d(2*time.Hour, 3*time.Second))
+		scPub(t, env, "s.sched", "x", "Nats-Schedule", pattern, "Nats-Schedule-Target", "s.out", "Nats-TTL", ttl.String())
+		tschQuiet(t, tm, sub, time.Until(at)+tm.d(time.Hour, time.Second))
+		spState(t, s, jetstream.StreamState{FirstSeq: 2, LastSeq: 1, Consumers: 1})
+	})
+}
+
+// A schedule whose message the stream cannot store (here the last message on its source,
+// too large with the headers the scheduler adds) stops: nothing is stored, and the schedule
+// stays.
+func TestTimedScheduleNotStored(t *testing.T) {
+	eachTimed(t, func(t *testing.T, env *natstest.Env, tm timing) {
+		period := tm.d(time.Hour, time.Second)
+		s := scStream(t, env, func(c *jetstream.StreamConfig) { c.MaxMsgSize = 250 })
+		sub := tschWatch(t, env, s, "s.out")
+		scPub(t, env, "s.src", string(make([]byte, 200)))
+		scPub(t, env, "s.sched", string(make([]byte, 100)), "Nats-Schedule", fmt.Sprintf("@every %v", period),
+			"Nats-Schedule-Target", "s.out", "Nats-Schedule-Source", "s.src")
+		tschQuiet(t, tm, sub, 3*period+tm.d(time.Minute, 500*time.Millisecond))
+		spState(t, s, jetstream.StreamState{Msgs: 2, FirstSeq: 1, LastSeq: 2, NumSubjects: 2, Consumers: 1})
+	})
+}
