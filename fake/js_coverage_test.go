@@ -358,7 +358,7 @@ var honouredStreamFields = []string{
 	"storage", "no_ack", "duplicate_window", "placement", "sealed", "deny_delete", "deny_purge",
 	"allow_rollup_hdrs", "compression", "first_seq", "allow_direct", "consumer_limits", "metadata",
 	"allow_msg_ttl", "subject_delete_marker_ttl", "persist_mode", "subject_transform", "republish",
-	"allow_msg_counter", "mirror", "sources",
+	"allow_msg_counter", "mirror", "sources", "allow_msg_schedules",
 }
 
 // refusedStreamFields set each field the fake refuses on a valid config; want is nats-server's
@@ -367,12 +367,11 @@ var refusedStreamFields = map[string]struct {
 	set  func(*jetstream.StreamConfig)
 	want *apiError
 }{
-	"num_replicas":        {func(c *jetstream.StreamConfig) { c.Replicas = 3 }, jsStreamReplicasNotSupportedErr.err()},
-	"template_owner":      {func(c *jetstream.StreamConfig) { c.Template = "T" }, jsInvalidJSONErr.err(`json: unknown field "template_owner"`)},
-	"mirror_direct":       {func(c *jetstream.StreamConfig) { c.MirrorDirect = true }, jsStreamInvalidConfigF.err("stream has no mirror but does have mirror direct")},
-	"allow_atomic":        {func(c *jetstream.StreamConfig) { c.AllowAtomicPublish = true }, nil},
-	"allow_batched":       {func(c *jetstream.StreamConfig) { c.AllowBatchPublish = true }, nil},
-	"allow_msg_schedules": {func(c *jetstream.StreamConfig) { c.AllowMsgSchedules = true }, nil},
+	"num_replicas":   {func(c *jetstream.StreamConfig) { c.Replicas = 3 }, jsStreamReplicasNotSupportedErr.err()},
+	"template_owner": {func(c *jetstream.StreamConfig) { c.Template = "T" }, jsInvalidJSONErr.err(`json: unknown field "template_owner"`)},
+	"mirror_direct":  {func(c *jetstream.StreamConfig) { c.MirrorDirect = true }, jsStreamInvalidConfigF.err("stream has no mirror but does have mirror direct")},
+	"allow_atomic":   {func(c *jetstream.StreamConfig) { c.AllowAtomicPublish = true }, nil},
+	"allow_batched":  {func(c *jetstream.StreamConfig) { c.AllowBatchPublish = true }, nil},
 }
 
 // Consumer config fields the fake honours.

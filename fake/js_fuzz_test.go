@@ -45,10 +45,14 @@ var jsFuzzSubjects = []struct {
 	{"s.fuzz", false},
 	{"c.incr", false}, // the body is the Nats-Incr header of a publish to counter stream K
 	{"$JS.API.DIRECT.GET.K", false},
+	{"q.sched", false}, // the body is the schedule headers of a publish to schedule stream Q
 }
 
-// jsFuzzIncr is the index of c.incr in jsFuzzSubjects.
-const jsFuzzIncr = 25
+// jsFuzzIncr is the index of c.incr in jsFuzzSubjects, jsFuzzSchedule that of q.sched.
+const (
+	jsFuzzIncr     = 25
+	jsFuzzSchedule = 27
+)
 
 // FuzzJetStreamAPI sends arbitrary bodies to the JetStream API. The server must never fail:
 // every JSON API answers with one JSON document, malformed JSON gets nats-server's invalid JSON
@@ -89,11 +93,32 @@ func FuzzJetStreamAPI(f *testing.F) {
 	for _, get := range []string{`{"seq":1,"batch":-1}`, `{"multi_last":["c.>"],"batch":1,"max_bytes":1}`, `{"next_by_subj":"c.*","batch":2,"up_to_time":"2000-01-01T00:00:00Z"}`, `{"SEQ":1,"x":[]}`} {
 		f.Add(uint8(jsFuzzIncr+1), []byte(get))
 	}
+	for _, sched := range []string{
+		"@at 2030-01-01T00:00:05Z\nq.out",
+		"@every 1s\nq.out\nq.src\n5s\n\nsub",
+		"*/2 * * * * *\nq.out\n\n1m\nEurope/Amsterdam",
+		"@daily\nq.out\n\n\nAsia/Kolkata",
+		"0 0 0 30 2 *\nq.out",
+		"@every 500ms\nq.out",
+		"@at 2030-01-01T00:00:05Z\nq.*\nq.>\n0\nUTC\nall",
+		"\n\n\n\n\n\npurge\nq.sched",
+		"\n\n\n\n\n\npurge\nq.other",
+		"\n\n\n\n\n\n2030-01-01T00:00:00Z\nq.x",
+		"\n\n\n\nNowhere/Special",
+		"@hourly\nq.sched",
+		"5/15 1-3 * ? JAN-mar SUN,sat\nq.out\nq.src\nnever",
+	} {
+		f.Add(uint8(jsFuzzSchedule), []byte(sched))
+	}
 	f.Fuzz(func(t *testing.T, which uint8, body []byte) {
 		if len(body) > 1<<14 {
 			return
 		}
 		target := jsFuzzSubjects[int(which)%len(jsFuzzSubjects)]
+		if int(which)%len(jsFuzzSubjects) == jsFuzzSchedule {
+			fuzzSchedule(t, body)
+			return
+		}
 		s, err := NewServer(WithoutListener())
 		if err != nil {
 			t.Fatal(err)
@@ -230,5 +255,63 @@ func fuzzIncr(t *testing.T, nc *nats.Conn, body []byte) {
 	want, _ := new(big.Int).SetString(base, 10)
 	if e != nil || want == nil || after != want.Add(want, big.NewInt(1)).String() {
 		t.Fatalf("after increment %q: total %q %v, want one more than %s", incr, after, e, base)
+	}
+}
+
+// jsFuzzScheduleHeaders are the headers fuzzSchedule sets from the lines of its body, in order.
+var jsFuzzScheduleHeaders = []string{
+	"Nats-Schedule", "Nats-Schedule-Target", "Nats-Schedule-Source", "Nats-Schedule-TTL",
+	"Nats-Schedule-Time-Zone", "Nats-Schedule-Rollup", "Nats-Schedule-Next", "Nats-Scheduler",
+}
+
+// fuzzSchedule publishes a message to schedule stream Q whose schedule headers are the lines
+// of body (an empty line leaves its header out), on a frozen clock: the answer is an ack or an
+// API error, the clock moving on fires what was scheduled without failing, and the stream
+// still takes and keeps messages after.
+func fuzzSchedule(t *testing.T, body []byte) {
+	s, err := NewServer(WithoutListener(), WithFrozenClock(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.CreateStream(jetstream.StreamConfig{Name: "Q", Subjects: []string{"q.>"}, AllowMsgSchedules: true, AllowMsgTTL: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.StoreMsg(&nats.Msg{Subject: "q.src", Header: nats.Header{"X-Src": {"1"}}, Data: []byte("src")}); err != nil {
+		t.Fatal(err)
+	}
+	nc, err := nats.Connect("", nats.InProcessServer(s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	m := nats.NewMsg("q.sched")
+	m.Data = []byte("body")
+	for i, line := range strings.Split(string(body), "\n") {
+		line = strings.TrimRight(line, "\r")
+		if i < len(jsFuzzScheduleHeaders) && line != "" && !strings.ContainsAny(line, "\r\n") {
+			m.Header.Set(jsFuzzScheduleHeaders[i], line)
+		}
+	}
+	r, err := nc.RequestMsg(m, 5*time.Second)
+	if err != nil {
+		t.Fatalf("schedule %q: %v", body, err)
+	}
+	var ack struct {
+		Seq   uint64              `json:"seq"`
+		Error *jetstream.APIError `json:"error"`
+	}
+	if err := json.Unmarshal(r.Data, &ack); err != nil || (ack.Error == nil) == (ack.Seq == 0) {
+		t.Fatalf("schedule %q: answer %q", body, r.Data)
+	}
+	s.FastForward(3 * time.Second)
+	s.FastForward(time.Hour)
+	js, _ := jetstream.New(nc)
+	a, err := js.Publish(t.Context(), "q.after", []byte("x"))
+	if err != nil {
+		t.Fatalf("after schedule %q: publish: %v", body, err)
+	}
+	if _, err := js.Stream(t.Context(), "Q"); err != nil || a.Sequence == 0 {
+		t.Fatalf("after schedule %q: stream: %v", body, err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math/big"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -140,13 +141,13 @@ func (st *stream) storeWith(subj string, hdr, data []byte, internal bool, from *
 	var rollup string
 	var ttl time.Duration
 	var incr *big.Int
+	var e *apiError
 	if from != nil {
 		var dup bool
 		if rollup, ttl, dup = st.linkedHeaders(hdr, from, now); dup {
 			return 0, true, nil
 		}
 	} else {
-		var e *apiError
 		if incr, e = st.checkIncr(hdr, data); e != nil {
 			return 0, false, e
 		}
@@ -157,21 +158,6 @@ func (st *stream) storeWith(subj string, hdr, data []byte, internal bool, from *
 		}
 		if v, ok := hdrGet(hdr, "Nats-Expected-Stream"); ok && v != st.name() {
 			return 0, false, jsStreamNotMatchErr.err()
-		}
-		if id, ok := hdrGet(hdr, "Nats-Msg-Id"); ok && id != "" {
-			st.pruneDedupe(now)
-			if d, ok := st.dedupe[id]; ok && now.Sub(d.ts) < st.cfg.Duplicates {
-				return d.seq, true, nil
-			}
-		}
-		if v, ok := hdrGet(hdr, "Nats-Expected-Last-Msg-Id"); ok && v != st.lastMsgID {
-			return 0, false, jsStreamWrongLastMsgIDErrF.err(st.lastMsgID)
-		}
-		if v, ok := hdrGet(hdr, "Nats-Expected-Last-Sequence"); ok {
-			n, err := strconv.ParseUint(v, 10, 64)
-			if err != nil || n != st.last {
-				return 0, false, jsStreamWrongLastSequenceErrF.err(st.last)
-			}
 		}
 		if v, ok := hdrGet(hdr, "Nats-Expected-Last-Subject-Sequence"); ok {
 			n, err := strconv.ParseUint(v, 10, 64)
@@ -187,7 +173,27 @@ func (st *stream) storeWith(subj string, hdr, data []byte, internal bool, from *
 				return 0, false, jsStreamWrongLastSequenceErrF.err(have)
 			}
 		}
-		if v, ok := hdrGet(hdr, "Nats-Rollup"); ok {
+		if v, ok := hdrGet(hdr, "Nats-Expected-Last-Sequence"); ok {
+			n, err := strconv.ParseUint(v, 10, 64)
+			if err != nil || n != st.last {
+				return 0, false, jsStreamWrongLastSequenceErrF.err(st.last)
+			}
+		}
+		if hdr, e = st.checkSchedule(subj, hdr, internal); e != nil {
+			return 0, false, e
+		}
+		// As on nats-server, a duplicate is found after the checks above.
+		if id, ok := hdrGet(hdr, "Nats-Msg-Id"); ok && id != "" {
+			st.pruneDedupe(now)
+			if d, ok := st.dedupe[id]; ok && now.Sub(d.ts) < st.cfg.Duplicates {
+				return d.seq, true, nil
+			}
+		}
+		if v, ok := hdrGet(hdr, "Nats-Expected-Last-Msg-Id"); ok && v != st.lastMsgID {
+			return 0, false, jsStreamWrongLastMsgIDErrF.err(st.lastMsgID)
+		}
+		if v, _ := hdrGet(hdr, "Nats-Rollup"); v != "" {
+			v = strings.ToLower(v) // as nats-server reads it
 			if !st.cfg.AllowRollup || st.cfg.DenyPurge {
 				return 0, false, jsStreamRollupFailedF.err("rollup not permitted")
 			}
@@ -198,11 +204,13 @@ func (st *stream) storeWith(subj string, hdr, data []byte, internal bool, from *
 				return 0, false, jsStreamRollupFailedF.err("rollup value invalid: " + strconv.Quote(v))
 			}
 		}
-		if v, ok := hdrGet(hdr, "Nats-TTL"); ok {
-			if !st.cfg.AllowMsgTTL {
+		if v, ok := hdrGet(hdr, "Nats-TTL"); ok && v != "" {
+			// As on nats-server: a TTL of 0 is none, and one that does not parse is invalid
+			// whether or not the stream allows TTLs.
+			d, err := parseTTL(v)
+			if err == nil && d != 0 && !st.cfg.AllowMsgTTL {
 				return 0, false, jsMessageTTLDisabledErr.err()
 			}
-			d, err := parseTTL(v)
 			if err != nil {
 				return 0, false, jsMessageTTLInvalidErr.err()
 			}
@@ -215,9 +223,10 @@ func (st *stream) storeWith(subj string, hdr, data []byte, internal bool, from *
 		if hdr, data, e = st.applyIncr(subj, incr, hdr); e != nil {
 			return 0, false, e
 		}
-		if st.cfg.MaxMsgSize >= 0 && len(hdr)+len(data) > int(st.cfg.MaxMsgSize) {
-			return 0, false, jsStreamMessageExceedsMaximumErr.err()
-		}
+	}
+	// What the stream added (a counter's total, a schedule's rollup) counts too.
+	if st.cfg.MaxMsgSize >= 0 && len(hdr)+len(data) > int(st.cfg.MaxMsgSize) {
+		return 0, false, jsStreamMessageExceedsMaximumErr.err()
 	}
 	m := &storedMsg{subj: subj, seq: st.last + 1, ts: now, ttl: ttl}
 	if from != nil && from.mirror {
@@ -287,6 +296,7 @@ func (st *stream) storeWith(subj string, hdr, data []byte, internal bool, from *
 			}
 		}
 	}
+	st.scheduleStored(m)
 	st.enforcePerSubject(subj)
 	st.enforceTotals()
 	if st.ageTimer == nil || st.msgs.len() == 1 {
@@ -303,18 +313,30 @@ func (st *stream) storeWith(subj string, hdr, data []byte, internal bool, from *
 	return m.seq, false, nil
 }
 
+// parseTTL reads a Nats-TTL value as nats-server does: "never" (in any case) is -1, a Go
+// duration of at least a second counts in whole seconds, and otherwise a number of seconds
+// (digits only; 0 is no TTL).
 func parseTTL(v string) (time.Duration, error) {
-	if v == "never" {
+	if strings.ToLower(v) == "never" {
 		return -1, nil
 	}
 	if d, err := time.ParseDuration(v); err == nil {
 		if d < time.Second {
 			return 0, errNotStored
 		}
-		return d, nil
+		return d.Truncate(time.Second), nil
 	}
-	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || n < 1 {
+	if v == "" {
+		return 0, errNotStored
+	}
+	var n int64
+	for i := 0; i < len(v); i++ {
+		if v[i] < '0' || v[i] > '9' {
+			return 0, errNotStored
+		}
+		n = n*10 + int64(v[i]-'0')
+	}
+	if n < 0 {
 		return 0, errNotStored
 	}
 	return time.Duration(n) * time.Second, nil

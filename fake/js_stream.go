@@ -37,6 +37,7 @@ type stream struct {
 	mirrorLink   *streamLink   // its mirror, or nil
 	sourceLinks  []*streamLink // its sources
 	linksStarted bool
+	sched        *msgSchedules // nil until a schedule stream stores a message
 }
 
 type storedMsg struct {

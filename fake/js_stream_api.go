@@ -128,6 +128,9 @@ func (j *jetStream) streamUpdate(reply, name string, body []byte) {
 	case cfg.AllowMsgCounter != st.cfg.AllowMsgCounter:
 		j.replyErr(reply, typ, jsStreamInvalidConfigF.err("stream configuration update can not change message counter setting"))
 		return
+	case st.cfg.AllowMsgSchedules && !cfg.AllowMsgSchedules:
+		j.replyErr(reply, typ, jsStreamInvalidConfigF.err("message schedules can not be disabled"))
+		return
 	}
 	if e := j.checkOverlap(&cfg, name); e != nil {
 		j.replyErr(reply, typ, e)

@@ -93,6 +93,15 @@ func normaliseStreamConfig(cfg *jetstream.StreamConfig) *apiError {
 	if cfg.MirrorDirect && cfg.Mirror == nil {
 		return jsStreamInvalidConfigF.err("stream has no mirror but does have mirror direct")
 	}
+	if cfg.AllowMsgSchedules {
+		if cfg.Discard == jetstream.DiscardNew {
+			return jsStreamInvalidConfigF.err("message scheduling cannot use discard new")
+		}
+		if !cfg.AllowRollup {
+			// nats-server (not pedantic) turns on the rollups each schedule is stored with
+			cfg.AllowRollup, cfg.DenyPurge = true, false
+		}
+	}
 	if cfg.PersistMode == jetstream.AsyncPersistMode && cfg.Storage != jetstream.FileStorage {
 		return jsStreamInvalidConfigF.err("async persist mode is only supported on file storage")
 	}
@@ -140,7 +149,7 @@ func setStreamMetadata(cfg *jetstream.StreamConfig) {
 	if cfg.AllowMsgTTL || cfg.SubjectDeleteMarkerTTL > 0 {
 		level = 1
 	}
-	if cfg.AllowMsgCounter {
+	if cfg.AllowMsgCounter || cfg.AllowMsgSchedules {
 		level = 2
 	}
 	cfg.Metadata["_nats.req.level"] = strconv.Itoa(level)

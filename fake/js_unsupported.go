@@ -85,8 +85,6 @@ func unsupportedStreamField(cfg *jetstream.StreamConfig) *apiError {
 		return refuse("allow_atomic", "AllowAtomicPublish")
 	case cfg.AllowBatchPublish:
 		return refuse("allow_batched", "AllowBatchPublish")
-	case cfg.AllowMsgSchedules:
-		return refuse("allow_msg_schedules", "AllowMsgSchedules")
 	}
 	return nil
 }

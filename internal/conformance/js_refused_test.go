@@ -32,14 +32,13 @@ func refConsumer(t *testing.T, env *natstest.Env, cfg jetstream.ConsumerConfig) 
 	return s.CreateConsumer(waitCtx(t), cfg)
 }
 
-// Atomic and batched publishing and schedules: nats-server takes them into the
+// Atomic and batched publishing: nats-server takes them into the
 // stream's config; the fake refuses each, naming it.
 func TestJSRefusedStreamFeatures(t *testing.T) {
 	eachJS(t, func(t *testing.T, env *natstest.Env) {
 		for field, set := range map[string]func(*jetstream.StreamConfig){
-			"allow_atomic":        func(c *jetstream.StreamConfig) { c.AllowAtomicPublish = true },
-			"allow_batched":       func(c *jetstream.StreamConfig) { c.AllowBatchPublish = true },
-			"allow_msg_schedules": func(c *jetstream.StreamConfig) { c.AllowMsgSchedules = true },
+			"allow_atomic":  func(c *jetstream.StreamConfig) { c.AllowAtomicPublish = true },
+			"allow_batched": func(c *jetstream.StreamConfig) { c.AllowBatchPublish = true },
 		} {
 			cfg := jetstream.StreamConfig{Name: "F", Subjects: []string{"f.>"}}
 			set(&cfg)
@@ -52,8 +51,7 @@ func TestJSRefusedStreamFeatures(t *testing.T) {
 				t.Fatalf("%s: %v", field, err)
 			}
 			got := s.CachedInfo().Config
-			if got.AllowAtomicPublish != cfg.AllowAtomicPublish ||
-				got.AllowBatchPublish != cfg.AllowBatchPublish || got.AllowMsgSchedules != cfg.AllowMsgSchedules {
+			if got.AllowAtomicPublish != cfg.AllowAtomicPublish || got.AllowBatchPublish != cfg.AllowBatchPublish {
 				t.Errorf("%s: config %+v does not keep it", field, got)
 			}
 			if err := env.JetStream().DeleteStream(waitCtx(t), "F"); err != nil {
