@@ -65,11 +65,13 @@ func (l *streamLink) sourceHeader(m *storedMsg) []byte {
 	return appendHeaders(hdr, "Nats-Stream-Source", v)
 }
 
-// withoutHeaderPrefix is a header block without the lines whose key starts with prefix.
+// withoutHeaderPrefix is a header block without the lines whose key starts with prefix (a
+// prefix that ends in ':' is a whole key).
 func withoutHeaderPrefix(hdr []byte, prefix string) []byte {
 	var out []byte
+	keyPrefix := strings.TrimSuffix(prefix, ":")
 	for i, line := range bytes.SplitAfter(hdr, []byte("\r\n")) {
-		if i > 0 && bytes.HasPrefix(line, []byte(prefix)) && bytes.IndexByte(line, ':') > len(prefix)-1 {
+		if i > 0 && bytes.HasPrefix(line, []byte(prefix)) && bytes.IndexByte(line, ':') >= len(keyPrefix) {
 			continue
 		}
 		out = append(out, line...)
