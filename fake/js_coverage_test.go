@@ -358,7 +358,7 @@ var honouredStreamFields = []string{
 	"storage", "no_ack", "duplicate_window", "placement", "sealed", "deny_delete", "deny_purge",
 	"allow_rollup_hdrs", "compression", "first_seq", "allow_direct", "consumer_limits", "metadata",
 	"allow_msg_ttl", "subject_delete_marker_ttl", "persist_mode", "subject_transform", "republish",
-	"allow_msg_counter",
+	"allow_msg_counter", "allow_atomic", "allow_batched",
 }
 
 // refusedStreamFields set each field the fake refuses on a valid config; want is nats-server's
@@ -372,8 +372,6 @@ var refusedStreamFields = map[string]struct {
 	"mirror_direct":       {func(c *jetstream.StreamConfig) { c.MirrorDirect = true }, jsStreamInvalidConfigF.err("stream has no mirror but does have mirror direct")},
 	"mirror":              {func(c *jetstream.StreamConfig) { c.Subjects = nil; c.Mirror = &jetstream.StreamSource{Name: "O"} }, nil},
 	"sources":             {func(c *jetstream.StreamConfig) { c.Sources = []*jetstream.StreamSource{{Name: "O"}} }, nil},
-	"allow_atomic":        {func(c *jetstream.StreamConfig) { c.AllowAtomicPublish = true }, nil},
-	"allow_batched":       {func(c *jetstream.StreamConfig) { c.AllowBatchPublish = true }, nil},
 	"allow_msg_schedules": {func(c *jetstream.StreamConfig) { c.AllowMsgSchedules = true }, nil},
 }
 

@@ -95,6 +95,14 @@ func (st *stream) handlePublish(m *message) bool {
 	if j.closed || j.streams[st.name()] != st {
 		return false
 	}
+	if fb, bad := parseFastBatch(m.reply); fb != nil || bad {
+		st.handleFast(fb, m)
+		return true
+	}
+	if id := hdrValue(m.hdr, "Nats-Batch-Id"); id != "" {
+		st.handleAtomic(id, m)
+		return true
+	}
 	queued := len(j.outbox)
 	seq, dup, e := st.ingest(m.subject, m.hdr, m.data)
 	if m.reply == "" || st.cfg.NoAck {
@@ -200,6 +208,12 @@ func (st *stream) storeMsg(subj string, hdr, data []byte, internal bool) (uint64
 			return 0, false, jsStreamMessageExceedsMaximumErr.err()
 		}
 	}
+	return st.put(subj, hdr, data, now, rollup, ttl)
+}
+
+// put stores a message whose header checks have passed: rollup is its Nats-Rollup ("sub",
+// "all" or "") and ttl its Nats-TTL. What the stream's limits refuse is still refused.
+func (st *stream) put(subj string, hdr, data []byte, now time.Time, rollup string, ttl time.Duration) (uint64, bool, *apiError) {
 	m := &storedMsg{subj: subj, seq: st.last + 1, ts: now, ttl: ttl}
 	if len(hdr) > 0 {
 		m.hdr = append([]byte(nil), hdr...)

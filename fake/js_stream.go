@@ -33,6 +33,9 @@ type stream struct {
 	ttls      int     // messages held with a TTL
 	ttlq      ttlHeap // when those expire
 	tf        streamTransforms
+
+	atomic map[string]*atomicBatch // staged atomic batches by id
+	fast   map[string]*fastBatch   // open fast batches by id
 }
 
 type storedMsg struct {

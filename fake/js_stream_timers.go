@@ -10,6 +10,7 @@ import (
 func (st *stream) stopTimers() {
 	st.ageTimer.Stop()
 	st.ttlTimer.Stop()
+	st.dropBatches(false, false)
 	for _, c := range st.consumers {
 		c.stopTimers()
 	}

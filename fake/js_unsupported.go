@@ -81,14 +81,14 @@ func unsupportedStreamField(cfg *jetstream.StreamConfig) *apiError {
 	switch {
 	case cfg.Mirror != nil && cfg.AllowMsgCounter:
 		return jsMirrorWithCountersErr.err()
+	case cfg.Mirror != nil && cfg.AllowAtomicPublish:
+		return jsMirrorWithAtomicPublishErr.err()
+	case cfg.Mirror != nil && cfg.AllowBatchPublish:
+		return jsMirrorWithBatchPublishErr.err()
 	case cfg.Mirror != nil:
 		return refuse("mirror", "Mirror")
 	case len(cfg.Sources) > 0:
 		return refuse("sources", "Sources")
-	case cfg.AllowAtomicPublish:
-		return refuse("allow_atomic", "AllowAtomicPublish")
-	case cfg.AllowBatchPublish:
-		return refuse("allow_batched", "AllowBatchPublish")
 	case cfg.AllowMsgSchedules:
 		return refuse("allow_msg_schedules", "AllowMsgSchedules")
 	}

@@ -65,13 +65,11 @@ func TestJSRefusedMirrorAndSources(t *testing.T) {
 	})
 }
 
-// Atomic and batched publishing and schedules: nats-server takes them into the
-// stream's config; the fake refuses each, naming it.
+// Schedules: nats-server takes them into the stream's config; the fake refuses them, naming
+// them.
 func TestJSRefusedStreamFeatures(t *testing.T) {
 	eachJS(t, func(t *testing.T, env *natstest.Env) {
 		for field, set := range map[string]func(*jetstream.StreamConfig){
-			"allow_atomic":        func(c *jetstream.StreamConfig) { c.AllowAtomicPublish = true },
-			"allow_batched":       func(c *jetstream.StreamConfig) { c.AllowBatchPublish = true },
 			"allow_msg_schedules": func(c *jetstream.StreamConfig) { c.AllowMsgSchedules = true },
 		} {
 			cfg := jetstream.StreamConfig{Name: "F", Subjects: []string{"f.>"}}
