@@ -382,18 +382,15 @@ var honouredConsumerFields = []string{
 	"max_ack_pending", "headers_only", "max_batch", "max_expires", "max_bytes",
 	"inactive_threshold", "mem_storage", "filter_subjects", "metadata", "deliver_subject",
 	"deliver_group", "flow_control", "idle_heartbeat", "sample_freq", "rate_limit_bps", "pause_until",
-	"priority_policy", "priority_groups", "priority_timeout",
+	"priority_policy", "priority_groups", "priority_timeout", "replay_policy",
 }
 
-// refusedConsumerFields set each field the fake refuses (replay_policy: "original" on a pull
-// consumer; instant, and original on a push consumer, are honoured) on a valid pull consumer's
-// config.
+// refusedConsumerFields set each field the fake refuses on a valid pull consumer's config.
 var refusedConsumerFields = map[string]struct {
 	set  func(*jetstream.ConsumerConfig)
 	want *apiError
 }{
-	"num_replicas":  {func(c *jetstream.ConsumerConfig) { c.Replicas = 3 }, jsStreamReplicasNotSupportedErr.err()},
-	"replay_policy": {func(c *jetstream.ConsumerConfig) { c.ReplayPolicy = jetstream.ReplayOriginalPolicy }, nil},
+	"num_replicas": {func(c *jetstream.ConsumerConfig) { c.Replicas = 3 }, jsStreamReplicasNotSupportedErr.err()},
 }
 
 func TestConfigFieldsHonouredOrRefused(t *testing.T) {

@@ -162,8 +162,13 @@ func (c *consumer) servePull() {
 		c.endWhilePaused()
 		return
 	}
+	if c.pullHeld() {
+		return
+	}
 	if c.cfg.PriorityPolicy != jetstream.PriorityPolicyNone {
-		c.servePriority()
+		if c.servePriority(); c.pullHeld() {
+			return
+		}
 	}
 	for c.cfg.PriorityPolicy == jetstream.PriorityPolicyNone && len(c.waiting) > 0 {
 		w := c.waiting[0]
@@ -191,8 +196,11 @@ func (c *consumer) servePull() {
 			c.removeWaiting(w)
 			continue
 		}
-		c.deliverTo(w, m, dc)
+		if _, held := c.deliverPull(w, m, dc); held {
+			return
+		}
 	}
+	c.replayCaughtUp()
 	if c.available() {
 		return
 	}
@@ -280,7 +288,9 @@ func (c *consumer) heartbeat(w *pullRequest) {
 		return
 	}
 	wait := w.hb
-	if idle := w.lastSent.idle(j); idle >= w.hb {
+	if c.pullHeld() {
+		// nats-server's delivery loop sends no heartbeat while it waits out a replay gap
+	} else if idle := w.lastSent.idle(j); idle >= w.hb {
 		c.sendHeartbeat(w.reply)
 		w.lastSent = j.mark()
 	} else {

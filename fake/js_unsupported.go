@@ -96,12 +96,9 @@ func unsupportedStreamField(cfg *jetstream.StreamConfig) *apiError {
 }
 
 // unsupportedConsumerField is the first consumer config field the fake accepts from clients
-// but does not implement, or nil; it runs after nats-server's own checks.
-func unsupportedConsumerField(cfg *jetstream.ConsumerConfig) *apiError {
-	switch {
-	case cfg.ReplayPolicy == jetstream.ReplayOriginalPolicy && cfg.DeliverSubject == "":
-		return fakeNotSupportedErrF.err("consumer config field replay_policy original (ReplayPolicy ReplayOriginalPolicy) on a pull consumer")
-	}
+// but does not implement, or nil; it runs after nats-server's own checks. Every field a single
+// server takes is implemented now: it stays as the place for what a later server adds.
+func unsupportedConsumerField(*jetstream.ConsumerConfig) *apiError {
 	return nil
 }
 

@@ -122,24 +122,6 @@ func TestJSRefusedStreamFieldsServerErrors(t *testing.T) {
 	})
 }
 
-// ReplayOriginal on a pull consumer: nats-server keeps the messages' original spacing; the fake
-// refuses it (on a push consumer it paces as the server does: js_pace_test.go).
-func TestJSRefusedReplayOriginalPull(t *testing.T) {
-	eachJS(t, func(t *testing.T, env *natstest.Env) {
-		if _, err := refConsumer(t, env, jetstream.ConsumerConfig{Durable: "I", ReplayPolicy: jetstream.ReplayInstantPolicy}); err != nil {
-			t.Fatal(err)
-		}
-		c, err := refConsumer(t, env, jetstream.ConsumerConfig{Durable: "O", ReplayPolicy: jetstream.ReplayOriginalPolicy})
-		if covFake(env) {
-			covNotSupported(t, err, "replay_policy")
-			return
-		}
-		if err != nil || c.CachedInfo().Config.ReplayPolicy != jetstream.ReplayOriginalPolicy {
-			t.Fatalf("replay original: %v", err)
-		}
-	})
-}
-
 // Consumer replicas on a single server: the server's own error on both.
 func TestJSRefusedConsumerReplicas(t *testing.T) {
 	eachJS(t, func(t *testing.T, env *natstest.Env) {
