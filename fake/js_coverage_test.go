@@ -358,7 +358,7 @@ var honouredStreamFields = []string{
 	"storage", "no_ack", "duplicate_window", "placement", "sealed", "deny_delete", "deny_purge",
 	"allow_rollup_hdrs", "compression", "first_seq", "allow_direct", "consumer_limits", "metadata",
 	"allow_msg_ttl", "subject_delete_marker_ttl", "persist_mode", "subject_transform", "republish",
-	"allow_msg_counter", "mirror", "sources", "allow_msg_schedules",
+	"allow_msg_counter", "mirror", "sources", "allow_msg_schedules", "allow_atomic", "allow_batched",
 }
 
 // refusedStreamFields set each field the fake refuses on a valid config; want is nats-server's
@@ -370,8 +370,6 @@ var refusedStreamFields = map[string]struct {
 	"num_replicas":   {func(c *jetstream.StreamConfig) { c.Replicas = 3 }, jsStreamReplicasNotSupportedErr.err()},
 	"template_owner": {func(c *jetstream.StreamConfig) { c.Template = "T" }, jsInvalidJSONErr.err(`json: unknown field "template_owner"`)},
 	"mirror_direct":  {func(c *jetstream.StreamConfig) { c.MirrorDirect = true }, jsStreamInvalidConfigF.err("stream has no mirror but does have mirror direct")},
-	"allow_atomic":   {func(c *jetstream.StreamConfig) { c.AllowAtomicPublish = true }, nil},
-	"allow_batched":  {func(c *jetstream.StreamConfig) { c.AllowBatchPublish = true }, nil},
 }
 
 // Consumer config fields the fake honours.
@@ -381,18 +379,15 @@ var honouredConsumerFields = []string{
 	"max_ack_pending", "headers_only", "max_batch", "max_expires", "max_bytes",
 	"inactive_threshold", "mem_storage", "filter_subjects", "metadata", "deliver_subject",
 	"deliver_group", "flow_control", "idle_heartbeat", "sample_freq", "rate_limit_bps", "pause_until",
-	"priority_policy", "priority_groups", "priority_timeout",
+	"priority_policy", "priority_groups", "priority_timeout", "replay_policy",
 }
 
-// refusedConsumerFields set each field the fake refuses (replay_policy: "original" on a pull
-// consumer; instant, and original on a push consumer, are honoured) on a valid pull consumer's
-// config.
+// refusedConsumerFields set each field the fake refuses on a valid pull consumer's config.
 var refusedConsumerFields = map[string]struct {
 	set  func(*jetstream.ConsumerConfig)
 	want *apiError
 }{
-	"num_replicas":  {func(c *jetstream.ConsumerConfig) { c.Replicas = 3 }, jsStreamReplicasNotSupportedErr.err()},
-	"replay_policy": {func(c *jetstream.ConsumerConfig) { c.ReplayPolicy = jetstream.ReplayOriginalPolicy }, nil},
+	"num_replicas": {func(c *jetstream.ConsumerConfig) { c.Replicas = 3 }, jsStreamReplicasNotSupportedErr.err()},
 }
 
 func TestConfigFieldsHonouredOrRefused(t *testing.T) {

@@ -166,8 +166,13 @@ func (c *consumer) servePull() {
 		c.endWhilePaused()
 		return
 	}
+	if c.pullHeld() {
+		return
+	}
 	if c.cfg.PriorityPolicy != jetstream.PriorityPolicyNone {
-		c.servePriority()
+		if c.servePriority(); c.pullHeld() {
+			return
+		}
 	}
 	for c.cfg.PriorityPolicy == jetstream.PriorityPolicyNone && len(c.waiting) > 0 {
 		w := c.waiting[0]
@@ -195,8 +200,11 @@ func (c *consumer) servePull() {
 			c.removeWaiting(w)
 			continue
 		}
-		c.deliverTo(w, m, dc)
+		if _, held := c.deliverPull(w, m, dc); held {
+			return
+		}
 	}
+	c.replayCaughtUp()
 	if c.available() {
 		return
 	}
@@ -284,7 +292,9 @@ func (c *consumer) heartbeat(w *pullRequest) {
 		return
 	}
 	wait := w.hb
-	if idle := w.lastSent.idle(j); idle >= w.hb {
+	if c.pullHeld() {
+		// nats-server's delivery loop sends no heartbeat while it waits out a replay gap
+	} else if idle := w.lastSent.idle(j); idle >= w.hb {
 		c.sendHeartbeat(w.reply)
 		w.lastSent = j.mark()
 	} else {

@@ -18,7 +18,8 @@ import (
 //     bucket has it; one larger than the bucket never goes.
 //
 // A message that must wait is taken from the stream and held; a timer on the clock delivers it.
-// (The fake refuses replay "original" on pull consumers; nats-server refuses a rate limit on one.)
+// (Replay "original" on pull consumers is in js_pace_pull.go; nats-server refuses a rate limit on
+// one.)
 
 type pacing struct {
 	held      *storedMsg // the message taken and waiting for its time
@@ -33,6 +34,7 @@ type pacing struct {
 	tokens    float64 // the rate limit's bucket, at tokensAt
 	tokensAt  time.Time
 	bucketSet bool
+	pull      *pullHold // a pull consumer's message waiting for its time
 }
 
 // paced reports whether the consumer paces its deliveries.

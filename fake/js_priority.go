@@ -184,7 +184,11 @@ func (c *consumer) servePriority() {
 			c.endNoWait()
 			return
 		}
-		if !c.deliverTo(w, m, dc) {
+		ended, held := c.deliverPull(w, m, dc)
+		if held {
+			return
+		}
+		if !ended {
 			c.requeue()
 		}
 	}

@@ -98,12 +98,25 @@ func (st *stream) ingest(subj string, hdr, data []byte) (uint64, bool, *apiError
 // ingestMsg is ingest; an internal message (a marker the stream leaves itself) is not a
 // counter's increment.
 func (st *stream) ingestMsg(subj string, hdr, data []byte, internal bool) (uint64, bool, *apiError) {
-	in, rp := st.transforms()
-	if in != nil {
+	subj = st.inputSubject(subj)
+	return st.republishing(subj, hdr, data, func() (uint64, bool, *apiError) { return st.storeMsg(subj, hdr, data, internal) })
+}
+
+// inputSubject is subj after the stream's subject transform; a subject the transform does not
+// match is stored as it came.
+func (st *stream) inputSubject(subj string) string {
+	if in, _ := st.transforms(); in != nil {
 		if ts, err := in.Match(subj); err == nil {
-			subj = ts // a subject the transform does not match is stored as it came
+			return ts
 		}
 	}
+	return subj
+}
+
+// republishing runs store for a message on subj (already transformed) and republishes what it
+// stored, as the stream's republish config asks.
+func (st *stream) republishing(subj string, hdr, data []byte, store func() (uint64, bool, *apiError)) (uint64, bool, *apiError) {
+	_, rp := st.transforms()
 	var target string
 	var lastSeq uint64
 	if rp != nil {
@@ -114,7 +127,7 @@ func (st *stream) ingestMsg(subj string, hdr, data []byte, internal bool) (uint6
 			}
 		}
 	}
-	seq, dup, e := st.storeMsg(subj, hdr, data, internal)
+	seq, dup, e := store()
 	if target != "" && e == nil && !dup {
 		st.republish(target, subj, seq, lastSeq, hdr, data)
 	}

@@ -97,6 +97,14 @@ func (st *stream) handlePublish(m *message) bool {
 	if j.closed || j.streams[st.name()] != st {
 		return false
 	}
+	if fb, bad := parseFastBatch(m.reply); fb != nil || bad {
+		st.handleFast(fb, m)
+		return true
+	}
+	if id := hdrValue(m.hdr, "Nats-Batch-Id"); id != "" {
+		st.handleAtomic(id, m)
+		return true
+	}
 	queued := len(j.outbox)
 	seq, dup, e := st.ingest(m.subject, m.hdr, m.data)
 	if m.reply == "" || st.cfg.NoAck {
@@ -219,7 +227,6 @@ func (st *stream) storeWith(subj string, hdr, data []byte, internal bool, from *
 		hdr, ttl = st.markerTTLFloor(hdr, ttl)
 	}
 	if st.cfg.AllowMsgCounter && !internal && from == nil {
-		var e *apiError
 		if hdr, data, e = st.applyIncr(subj, incr, hdr); e != nil {
 			return 0, false, e
 		}
@@ -228,6 +235,13 @@ func (st *stream) storeWith(subj string, hdr, data []byte, internal bool, from *
 	if st.cfg.MaxMsgSize >= 0 && len(hdr)+len(data) > int(st.cfg.MaxMsgSize) {
 		return 0, false, jsStreamMessageExceedsMaximumErr.err()
 	}
+	return st.put(subj, hdr, data, now, rollup, ttl, from)
+}
+
+// put stores a message whose header checks have passed: rollup is its Nats-Rollup ("sub",
+// "all" or "") and ttl its Nats-TTL; from is set for one a mirror or source brings in. What the
+// stream's limits refuse is still refused.
+func (st *stream) put(subj string, hdr, data []byte, now time.Time, rollup string, ttl time.Duration, from *linkedMsg) (uint64, bool, *apiError) {
 	m := &storedMsg{subj: subj, seq: st.last + 1, ts: now, ttl: ttl}
 	if from != nil && from.mirror {
 		if from.seq <= st.last {

@@ -37,7 +37,9 @@ type stream struct {
 	mirrorLink   *streamLink   // its mirror, or nil
 	sourceLinks  []*streamLink // its sources
 	linksStarted bool
-	sched        *msgSchedules // nil until a schedule stream stores a message
+	sched        *msgSchedules           // nil until a schedule stream stores a message
+	atomic       map[string]*atomicBatch // staged atomic batches by id
+	fast         map[string]*fastBatch   // open fast batches by id
 }
 
 type storedMsg struct {

@@ -138,6 +138,7 @@ func (j *jetStream) streamUpdate(reply, name string, body []byte) {
 	}
 	subjectsChanged := !slices.Equal(cfg.Subjects, st.cfg.Subjects)
 	defaultRePublishOnUpdate(&cfg)
+	st.dropBatches(cfg.AllowAtomicPublish, cfg.AllowBatchPublish)
 	st.cfg = cfg
 	if subjectsChanged {
 		st.resubscribe()

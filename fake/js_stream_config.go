@@ -105,6 +105,9 @@ func normaliseStreamConfig(cfg *jetstream.StreamConfig) *apiError {
 	if cfg.PersistMode == jetstream.AsyncPersistMode && cfg.Storage != jetstream.FileStorage {
 		return jsStreamInvalidConfigF.err("async persist mode is only supported on file storage")
 	}
+	if cfg.PersistMode == jetstream.AsyncPersistMode && cfg.AllowAtomicPublish {
+		return jsStreamInvalidConfigF.err("async persist mode is not supported with atomic batch publish")
+	}
 	if e := checkMirrorConfig(cfg); e != nil {
 		return e
 	}
@@ -149,8 +152,11 @@ func setStreamMetadata(cfg *jetstream.StreamConfig) {
 	if cfg.AllowMsgTTL || cfg.SubjectDeleteMarkerTTL > 0 {
 		level = 1
 	}
-	if cfg.AllowMsgCounter || cfg.AllowMsgSchedules {
+	if cfg.AllowMsgCounter || cfg.AllowMsgSchedules || cfg.AllowAtomicPublish {
 		level = 2
+	}
+	if cfg.AllowBatchPublish {
+		level = 4
 	}
 	cfg.Metadata["_nats.req.level"] = strconv.Itoa(level)
 }

@@ -11,6 +11,7 @@ func (st *stream) stopTimers() {
 	st.ageTimer.Stop()
 	st.ttlTimer.Stop()
 	st.stopSchedules()
+	st.dropBatches(false, false)
 	for _, c := range st.consumers {
 		c.stopTimers()
 	}

@@ -75,27 +75,16 @@ func refuseServerOnlyConsumer(body []byte, push bool) *apiError {
 
 // unsupportedStreamField is the first stream config field the fake accepts from clients but
 // does not implement, or nil. It runs after every check nats-server makes, so that what the
-// server refuses is refused with the server's error.
-func unsupportedStreamField(cfg *jetstream.StreamConfig) *apiError {
-	refuse := func(name, goName string) *apiError { return errFieldNotSupported("stream config", name, goName) }
-	switch {
-	case cfg.Mirror != nil && cfg.AllowMsgCounter:
-		return jsMirrorWithCountersErr.err()
-	case cfg.AllowAtomicPublish:
-		return refuse("allow_atomic", "AllowAtomicPublish")
-	case cfg.AllowBatchPublish:
-		return refuse("allow_batched", "AllowBatchPublish")
-	}
+// server refuses is refused with the server's error. Every field a single server takes is
+// implemented now: it stays as the place for what a later server adds.
+func unsupportedStreamField(*jetstream.StreamConfig) *apiError {
 	return nil
 }
 
 // unsupportedConsumerField is the first consumer config field the fake accepts from clients
-// but does not implement, or nil; it runs after nats-server's own checks.
-func unsupportedConsumerField(cfg *jetstream.ConsumerConfig) *apiError {
-	switch {
-	case cfg.ReplayPolicy == jetstream.ReplayOriginalPolicy && cfg.DeliverSubject == "":
-		return fakeNotSupportedErrF.err("consumer config field replay_policy original (ReplayPolicy ReplayOriginalPolicy) on a pull consumer")
-	}
+// but does not implement, or nil; it runs after nats-server's own checks. Every field a single
+// server takes is implemented now: it stays as the place for what a later server adds.
+func unsupportedConsumerField(*jetstream.ConsumerConfig) *apiError {
 	return nil
 }
 

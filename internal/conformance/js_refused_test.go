@@ -32,35 +32,6 @@ func refConsumer(t *testing.T, env *natstest.Env, cfg jetstream.ConsumerConfig) 
 	return s.CreateConsumer(waitCtx(t), cfg)
 }
 
-// Atomic and batched publishing: nats-server takes them into the
-// stream's config; the fake refuses each, naming it.
-func TestJSRefusedStreamFeatures(t *testing.T) {
-	eachJS(t, func(t *testing.T, env *natstest.Env) {
-		for field, set := range map[string]func(*jetstream.StreamConfig){
-			"allow_atomic":  func(c *jetstream.StreamConfig) { c.AllowAtomicPublish = true },
-			"allow_batched": func(c *jetstream.StreamConfig) { c.AllowBatchPublish = true },
-		} {
-			cfg := jetstream.StreamConfig{Name: "F", Subjects: []string{"f.>"}}
-			set(&cfg)
-			s, err := refStream(t, env, cfg)
-			if covFake(env) {
-				covNotSupported(t, err, field)
-				continue
-			}
-			if err != nil {
-				t.Fatalf("%s: %v", field, err)
-			}
-			got := s.CachedInfo().Config
-			if got.AllowAtomicPublish != cfg.AllowAtomicPublish || got.AllowBatchPublish != cfg.AllowBatchPublish {
-				t.Errorf("%s: config %+v does not keep it", field, got)
-			}
-			if err := env.JetStream().DeleteStream(waitCtx(t), "F"); err != nil {
-				t.Fatal(err)
-			}
-		}
-	})
-}
-
 // What a single nats-server refuses in a stream config itself, the fake refuses alike:
 // replicas, mirror direct without a mirror, the old template owner, asynchronous persistence
 // of a memory stream.
@@ -85,24 +56,6 @@ func TestJSRefusedStreamFieldsServerErrors(t *testing.T) {
 			c.set(&cfg)
 			_, err := refStream(t, env, cfg)
 			spAPIErr(t, err, c.want)
-		}
-	})
-}
-
-// ReplayOriginal on a pull consumer: nats-server keeps the messages' original spacing; the fake
-// refuses it (on a push consumer it paces as the server does: js_pace_test.go).
-func TestJSRefusedReplayOriginalPull(t *testing.T) {
-	eachJS(t, func(t *testing.T, env *natstest.Env) {
-		if _, err := refConsumer(t, env, jetstream.ConsumerConfig{Durable: "I", ReplayPolicy: jetstream.ReplayInstantPolicy}); err != nil {
-			t.Fatal(err)
-		}
-		c, err := refConsumer(t, env, jetstream.ConsumerConfig{Durable: "O", ReplayPolicy: jetstream.ReplayOriginalPolicy})
-		if covFake(env) {
-			covNotSupported(t, err, "replay_policy")
-			return
-		}
-		if err != nil || c.CachedInfo().Config.ReplayPolicy != jetstream.ReplayOriginalPolicy {
-			t.Fatalf("replay original: %v", err)
 		}
 	})
 }
