@@ -179,7 +179,7 @@ func (c *consumer) servePull() {
 		if m == nil {
 			break
 		}
-		size := len(m.subj) + len(m.hdr) + len(m.data) + len(c.st.name()) + len(c.name) + 48
+		size := c.wireSize(m, dc)
 		if w.maxBytes && size > w.b {
 			// put the message back and end the request
 			if dc > 1 {

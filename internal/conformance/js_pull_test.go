@@ -151,6 +151,35 @@ func TestJSPullFetchBytes(t *testing.T) {
 	})
 }
 
+// TestJSPullFetchBytesExact: a byte budget of exactly five deliveries, each counted as its
+// subject, ack reply subject and payload as the client sees them, takes all five: the server
+// counts the delivery's own ack subject, not an estimate of it.
+func TestJSPullFetchBytesExact(t *testing.T) {
+	eachJS(t, func(t *testing.T, env *natstest.Env) {
+		s := spStream(t, env, jetstream.StreamConfig{Name: "S"})
+		c := spConsumer(t, s, jetstream.ConsumerConfig{Durable: "d", AckPolicy: jetstream.AckExplicitPolicy})
+		spPub(t, env, "S", "0123456789")
+		first := spTake(t, c, 1)[0]
+		size := len(first.Subject()) + len(first.Reply()) + len(first.Data())
+		if err := first.Ack(); err != nil {
+			t.Fatal(err)
+		}
+		for range 5 {
+			spPub(t, env, "S", "0123456789")
+		}
+		b, err := c.FetchBytes(5*size, jetstream.FetchMaxWait(patience))
+		msgs := spBatch(t, b, err)
+		if got := spStreamSeqs(t, msgs); !slices.Equal(got, []uint64{2, 3, 4, 5, 6}) {
+			t.Errorf("a budget of 5 x %d bytes got %v, want 2 to 6", size, got)
+		}
+		for _, m := range msgs {
+			if n := len(m.Subject()) + len(m.Reply()) + len(m.Data()); n != size {
+				t.Errorf("delivery %s counts %d bytes, the first %d", m.Reply(), n, size)
+			}
+		}
+	})
+}
+
 // TestJSPullNext: Next returns one message at a time, and times out on an empty consumer.
 func TestJSPullNext(t *testing.T) {
 	eachJS(t, func(t *testing.T, env *natstest.Env) {
