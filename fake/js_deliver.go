@@ -155,7 +155,7 @@ func (c *consumer) dropDeadRequests() {
 	c.waiting = live
 }
 
-// servePull hands available messages to the waiting requests, oldest first.
+// servePull hands available messages to the waiting requests in turn, oldest first.
 func (c *consumer) servePull() {
 	j := c.st.j
 	if c.paused() {
@@ -191,7 +191,10 @@ func (c *consumer) servePull() {
 			c.removeWaiting(w)
 			continue
 		}
-		c.deliverTo(w, m, dc)
+		// as nats-server does, a request that wants more goes to the back of the queue
+		if !c.deliverTo(w, m, dc) {
+			c.requeue()
+		}
 	}
 	if c.available() {
 		return

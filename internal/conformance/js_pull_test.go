@@ -466,6 +466,31 @@ func TestJSPullRawMaxWaiting(t *testing.T) {
 	})
 }
 
+// TestJSPullRawTurns: waiting pull requests take the messages in turn: a request served and
+// still wanting more goes to the back of the queue, so two requests of three share four
+// messages one each at a time, not three and one.
+func TestJSPullRawTurns(t *testing.T) {
+	eachJS(t, func(t *testing.T, env *natstest.Env) {
+		_, c := spPullSetup(t, env, 0, jetstream.ConsumerConfig{})
+		nc := env.Connect()
+		first, second := nats.NewInbox(), nats.NewInbox()
+		sub1, sub2 := subSync(t, nc, first), subSync(t, nc, second)
+		body := fmt.Appendf(nil, `{"batch":3,"expires":%d}`, patience)
+		publishMsg(t, nc, &nats.Msg{Subject: "$JS.API.CONSUMER.MSG.NEXT.S.d", Reply: first, Data: body})
+		spWantCounts(t, c, spCounts{Waiting: 1})
+		publishMsg(t, nc, &nats.Msg{Subject: "$JS.API.CONSUMER.MSG.NEXT.S.d", Reply: second, Data: body})
+		spWantCounts(t, c, spCounts{Waiting: 2})
+		spPubN(t, env, "S", "m", 4)
+		got := [2]string{}
+		for i, sub := range []*nats.Subscription{sub1, sub2} {
+			got[i] = string(next(t, sub).Data) + " " + string(next(t, sub).Data)
+		}
+		if want := [2]string{"m0 m2", "m1 m3"}; got != want {
+			t.Errorf("the two requests got %q, want %q", got, want)
+		}
+	})
+}
+
 // TestJSPullMaxRequestBatch: a Fetch for a larger batch than the consumer's max_batch fails
 // with the server's 409.
 func TestJSPullMaxRequestBatch(t *testing.T) {
