@@ -400,3 +400,23 @@ func (c *consumer) pushHeartbeat() {
 	c.hb = j.afterClient(wait, c.pushHeartbeat)
 	c.wake()
 }
+
+// signalShutdown ends every waiting pull request with 409 Server Shutdown and what it still
+// wanted, as nats-server does for its R1 consumers when it shuts down; the requests are
+// forgotten, as a server that comes back knows none of them.
+func (j *jetStream) signalShutdown() {
+	j.lock()
+	defer j.unlock()
+	if j.closed {
+		return
+	}
+	for _, st := range j.streams {
+		for _, c := range st.consumers {
+			for _, w := range append([]*pullRequest(nil), c.waiting...) {
+				j.status(w.reply, "409 Server Shutdown",
+					"Nats-Pending-Messages", strconv.Itoa(w.n), "Nats-Pending-Bytes", strconv.Itoa(w.b))
+				c.removeWaiting(w)
+			}
+		}
+	}
+}

@@ -491,6 +491,31 @@ func TestJSPullRawTurns(t *testing.T) {
 	})
 }
 
+// TestJSPullRawServerShutdown: when the server shuts down, a waiting pull request is ended with
+// 409 Server Shutdown and what it still wanted, before the connection drops: the client learns
+// its request is gone rather than waiting for its expiry.
+func TestJSPullRawServerShutdown(t *testing.T) {
+	eachJS(t, func(t *testing.T, env *natstest.Env) {
+		if env.Backend() == natstest.Container {
+			t.Skip("the suite's Envs share a container, which outlives this one")
+		}
+		_, c := spPullSetup(t, env, 0, jetstream.ConsumerConfig{})
+		// a connection of the test's own, which the Env does not drain before the server stops
+		nc, err := nats.Connect(env.URL(), nats.ReconnectWait(patience))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer nc.Close()
+		inbox := nats.NewInbox()
+		sub := subSync(t, nc, inbox)
+		publishMsg(t, nc, &nats.Msg{Subject: "$JS.API.CONSUMER.MSG.NEXT.S.d", Reply: inbox,
+			Data: fmt.Appendf(nil, `{"batch":5,"expires":%d}`, 2*patience)})
+		spWantCounts(t, c, spCounts{Waiting: 1})
+		env.Close()
+		spStatus(t, next(t, sub), "409", "Server Shutdown", map[string]string{"Nats-Pending-Messages": "5", "Nats-Pending-Bytes": "0"})
+	})
+}
+
 // TestJSPullMaxRequestBatch: a Fetch for a larger batch than the consumer's max_batch fails
 // with the server's 409.
 func TestJSPullMaxRequestBatch(t *testing.T) {

@@ -317,15 +317,14 @@ func (t *tester) status(m *nats.Msg) (any, error) {
 	return map[string]any{"instances": out}, nil
 }
 
-// setRunning stops (refuses connections, drops the clients) or starts a server.
+// setRunning stops a server as nats-server shuts down (keeping its state) or starts it again.
 func (t *tester) setRunning(in *instance, run bool) error {
 	if run {
 		if err := in.srv.AcceptConnections(); err != nil {
 			return err
 		}
 	} else {
-		in.srv.RefuseConnections()
-		in.srv.DisconnectAll()
+		in.srv.Stop()
 	}
 	t.mu.Lock()
 	in.running = run
