@@ -4,8 +4,9 @@
 // against the fake by pointing TESTER_NATS_URL at it; .ci/natsgo-suites does that.
 //
 // Only what the fake can stand for is served: single servers with or without JetStream, their
-// stop and start (the fake refuses connections while stopped and keeps its state, as a server with
-// a file store does over a restart), status, list, destroy and reset. Clusters, super-clusters,
+// stop and start (fake.Server.Stop: 409 Server Shutdown to waiting pull requests, clients
+// dropped and refused, state kept as a server with a file store keeps it over a restart), status,
+// list, destroy and reset. Clusters, super-clusters,
 // config snippets and templates, generated TLS, trace capture and traffic shaping are refused
 // with a service error naming what was asked, so a test that needs them fails at once and says why.
 //
