@@ -9,7 +9,7 @@
 // Streams, Stream, Consumers, Consumer with each message's ack state, KeyValue), seed it without
 // a client (Publish, CreateStream, StoreMsg, CreateKeyValue, PutKeyValue), wait for subscribers
 // (WaitForInterest), inject faults (Drop, Delay, Duplicate, Refuse, FailJetStream; Disconnect,
-// RefuseConnections) and move its clock: FastForward runs every timer that falls due (ack wait,
+// RefuseConnections; Stop, a restart) and move its clock: FastForward runs every timer that falls due (ack wait,
 // back-off, nak delay, max age, TTLs, pinned-client TTLs, pull expiries, heartbeats, PINGs)
 // before it returns.
 //

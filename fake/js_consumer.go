@@ -496,18 +496,31 @@ func (c *consumer) send(target string, m *storedMsg, dc uint64) int {
 		h.Ack = AckPending
 	}
 
-	ack := c.ackSubject(m, dc, dseq, c.numPending())
-	hdr, data := m.hdr, m.data
-	if c.cfg.HeadersOnly {
-		hdr = appendHeaders(m.hdr, "Nats-Msg-Size", strconv.Itoa(len(m.data)))
-		data = nil
-	}
+	ack, hdr, data := c.delivery(m, dc, dseq)
 	size := len(m.subj) + len(ack) + len(hdr) + len(data) // a request's max bytes do not count the pin
 	hdr = c.pinHeader(hdr)
 	c.st.j.s.sendTo(target, &message{subject: m.subj, reply: ack, hdr: hdr, data: data})
 	c.lastActive = now
 	c.lastDelivery = now.UTC()
 	return size
+}
+
+// delivery is the ack subject, headers and payload of m's dc-th delivery as delivery dseq.
+func (c *consumer) delivery(m *storedMsg, dc, dseq uint64) (ack string, hdr, data []byte) {
+	ack = c.ackSubject(m, dc, dseq, c.numPending())
+	hdr, data = m.hdr, m.data
+	if c.cfg.HeadersOnly {
+		hdr = appendHeaders(m.hdr, "Nats-Msg-Size", strconv.Itoa(len(m.data)))
+		data = nil
+	}
+	return ack, hdr, data
+}
+
+// wireSize is what m's dc-th delivery, the next one, counts against a pull request's max bytes,
+// as nats-server counts it: subject, ack reply, headers and payload (not the pin header).
+func (c *consumer) wireSize(m *storedMsg, dc uint64) int {
+	ack, hdr, data := c.delivery(m, dc, c.dseq+1)
+	return len(m.subj) + len(ack) + len(hdr) + len(data)
 }
 
 // historyDone is how many of the messages it has finished with a consumer's history keeps.

@@ -159,7 +159,7 @@ func (c *consumer) dropDeadRequests() {
 	c.waiting = live
 }
 
-// servePull hands available messages to the waiting requests, oldest first.
+// servePull hands available messages to the waiting requests in turn, oldest first.
 func (c *consumer) servePull() {
 	j := c.st.j
 	if c.paused() {
@@ -188,7 +188,7 @@ func (c *consumer) servePull() {
 		if m == nil {
 			break
 		}
-		size := len(m.subj) + len(m.hdr) + len(m.data) + len(c.st.name()) + len(c.name) + 48
+		size := c.wireSize(m, dc)
 		if w.maxBytes && size > w.b {
 			// put the message back and end the request
 			if dc > 1 {
@@ -200,7 +200,12 @@ func (c *consumer) servePull() {
 			c.removeWaiting(w)
 			continue
 		}
-		if _, held := c.deliverPull(w, m, dc); held {
+		// as nats-server does, a request that wants more goes to the back of the queue
+		ended, held := c.deliverPull(w, m, dc)
+		if !ended {
+			c.requeue()
+		}
+		if held {
 			return
 		}
 	}
@@ -410,4 +415,24 @@ func (c *consumer) pushHeartbeat() {
 	}
 	c.hb = j.afterClient(wait, c.pushHeartbeat)
 	c.wake()
+}
+
+// signalShutdown ends every waiting pull request with 409 Server Shutdown and what it still
+// wanted, as nats-server does for its R1 consumers when it shuts down; the requests are
+// forgotten, as a server that comes back knows none of them.
+func (j *jetStream) signalShutdown() {
+	j.lock()
+	defer j.unlock()
+	if j.closed {
+		return
+	}
+	for _, st := range j.streams {
+		for _, c := range st.consumers {
+			for _, w := range append([]*pullRequest(nil), c.waiting...) {
+				j.status(w.reply, "409 Server Shutdown",
+					"Nats-Pending-Messages", strconv.Itoa(w.n), "Nats-Pending-Bytes", strconv.Itoa(w.b))
+				c.removeWaiting(w)
+			}
+		}
+	}
 }

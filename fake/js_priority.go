@@ -173,7 +173,7 @@ func (c *consumer) servePriority() {
 		if m == nil {
 			break
 		}
-		size := len(m.subj) + len(m.hdr) + len(m.data) + len(c.st.name()) + len(c.name) + 48
+		size := c.wireSize(m, dc)
 		w := c.nextWaiting(size)
 		if w == nil {
 			if dc > 1 {

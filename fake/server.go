@@ -268,8 +268,9 @@ func (s *Server) info(c *client, ldm bool) []byte {
 	return append(append([]byte("INFO "), b...), '\r', '\n')
 }
 
-// Close disconnects every client, stops listening and waits for every goroutine the server
-// started. It is safe to call more than once.
+// Close shuts the server down for good: as nats-server does, it ends the waiting pull requests
+// with 409 Server Shutdown, then disconnects every client, stops listening and waits for every
+// goroutine the server started. It is safe to call more than once.
 func (s *Server) Close() {
 	s.mu.Lock()
 	if s.closed {
@@ -280,6 +281,11 @@ func (s *Server) Close() {
 	s.closed = true
 	ln := s.ln
 	s.ln = nil
+	s.mu.Unlock()
+	if s.js != nil {
+		s.js.signalShutdown()
+	}
+	s.mu.Lock()
 	clients := make([]*client, 0, len(s.clients))
 	for _, c := range s.clients {
 		clients = append(clients, c)
@@ -297,6 +303,26 @@ func (s *Server) Close() {
 	}
 	s.clock.close()
 	s.connsWG.Wait()
+}
+
+// Stop takes the server down as a nats-server with a file store is shut down for a restart:
+// waiting pull requests end with 409 Server Shutdown, new connections are refused and every
+// client is disconnected (clients then try to reconnect); streams, consumers and messages stay.
+// AcceptConnections brings it back, on the same address.
+func (s *Server) Stop() {
+	if s.js != nil {
+		s.js.signalShutdown()
+	}
+	s.RefuseConnections()
+	s.mu.Lock()
+	clients := make([]*client, 0, len(s.clients))
+	for _, c := range s.clients {
+		clients = append(clients, c)
+	}
+	s.mu.Unlock()
+	for _, c := range clients {
+		c.close(closeServerShutdown)
+	}
 }
 
 // RefuseConnections stops accepting new connections, as a server that is down: the listener is

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 func ctxT(t *testing.T) context.Context {
@@ -411,4 +412,55 @@ func (r *recTB) Fatalf(format string, args ...any) {
 	r.msg = fmt.Sprintf(format, args...)
 	r.fatal(r.msg)
 	panic("fatal")
+}
+
+// TestStopAndStartAgain: Stop ends a waiting pull request with 409 Server Shutdown, drops the
+// clients and refuses new ones; after AcceptConnections they reconnect to the same stream.
+func TestStopAndStartAgain(t *testing.T) {
+	s := Run(t)
+	reconnected := make(chan struct{}, 1)
+	nc := connect(t, s, nats.ReconnectWait(time.Millisecond), nats.MaxReconnects(-1),
+		nats.ReconnectHandler(func(*nats.Conn) { reconnected <- struct{}{} }))
+	if err := s.CreateStream(jetstream.StreamConfig{Name: "S"}); err != nil {
+		t.Fatal(err)
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := js.CreateConsumer(ctxT(t), "S", jetstream.ConsumerConfig{Durable: "d"}); err != nil {
+		t.Fatal(err)
+	}
+	sub, err := nc.SubscribeSync("reply")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := nc.PublishRequest("$JS.API.CONSUMER.MSG.NEXT.S.d", "reply", []byte(`{"batch":2,"expires":60000000000}`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := nc.Flush(); err != nil { // the request is in once the server answers the PING
+		t.Fatal(err)
+	}
+	if c, _ := s.Consumer("S", "d"); c.NumWaiting != 1 {
+		t.Fatalf("waiting requests %d, want 1", c.NumWaiting)
+	}
+	s.Stop()
+	m := next(t, sub)
+	if got := m.Header.Get("Status") + " " + m.Header.Get("Description") + " " + m.Header.Get("Nats-Pending-Messages"); got != "409 Server Shutdown 2" {
+		t.Errorf("the waiting request got %q, want 409 Server Shutdown 2", got)
+	}
+	if _, err := nats.Connect(s.ClientURL(), nats.Timeout(time.Second)); err == nil {
+		t.Fatal("connected while stopped")
+	}
+	if err := s.AcceptConnections(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-reconnected:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no reconnect")
+	}
+	if c, ok := s.Consumer("S", "d"); !ok || c.NumWaiting != 0 {
+		t.Errorf("after the restart the consumer is %+v (found %v), want it with no waiting request", c, ok)
+	}
 }

@@ -174,14 +174,16 @@ func (f *fakeInstance) subscriptions(id clientID) ([]string, error) {
 
 func (f *fakeInstance) disconnect(id clientID) error { return f.srv.DisconnectClient(id.cid) }
 
+// shutdown closes the server before the bridge, so that what the server sends as it shuts down
+// (409 Server Shutdown to waiting pull requests) reaches the clients on TCP too.
 func (f *fakeInstance) shutdown() {
+	f.srv.Close()
 	f.mu.Lock()
 	b := f.bridge
 	f.mu.Unlock()
 	if b != nil {
 		b.close()
 	}
-	f.srv.Close()
 }
 
 // Server is the fake server under the Env, or nil on another backend: for its state, faults and

@@ -151,6 +151,35 @@ func TestJSPullFetchBytes(t *testing.T) {
 	})
 }
 
+// TestJSPullFetchBytesExact: a byte budget of exactly five deliveries, each counted as its
+// subject, ack reply subject and payload as the client sees them, takes all five: the server
+// counts the delivery's own ack subject, not an estimate of it.
+func TestJSPullFetchBytesExact(t *testing.T) {
+	eachJS(t, func(t *testing.T, env *natstest.Env) {
+		s := spStream(t, env, jetstream.StreamConfig{Name: "S"})
+		c := spConsumer(t, s, jetstream.ConsumerConfig{Durable: "d", AckPolicy: jetstream.AckExplicitPolicy})
+		spPub(t, env, "S", "0123456789")
+		first := spTake(t, c, 1)[0]
+		size := len(first.Subject()) + len(first.Reply()) + len(first.Data())
+		if err := first.Ack(); err != nil {
+			t.Fatal(err)
+		}
+		for range 5 {
+			spPub(t, env, "S", "0123456789")
+		}
+		b, err := c.FetchBytes(5*size, jetstream.FetchMaxWait(patience))
+		msgs := spBatch(t, b, err)
+		if got := spStreamSeqs(t, msgs); !slices.Equal(got, []uint64{2, 3, 4, 5, 6}) {
+			t.Errorf("a budget of 5 x %d bytes got %v, want 2 to 6", size, got)
+		}
+		for _, m := range msgs {
+			if n := len(m.Subject()) + len(m.Reply()) + len(m.Data()); n != size {
+				t.Errorf("delivery %s counts %d bytes, the first %d", m.Reply(), n, size)
+			}
+		}
+	})
+}
+
 // TestJSPullNext: Next returns one message at a time, and times out on an empty consumer.
 func TestJSPullNext(t *testing.T) {
 	eachJS(t, func(t *testing.T, env *natstest.Env) {
@@ -434,6 +463,56 @@ func TestJSPullRawMaxWaiting(t *testing.T) {
 		if m := next(t, sub1); string(m.Data) != "for the first" {
 			t.Errorf("first request got %q %v", m.Data, m.Header)
 		}
+	})
+}
+
+// TestJSPullRawTurns: waiting pull requests take the messages in turn: a request served and
+// still wanting more goes to the back of the queue, so two requests of three share four
+// messages one each at a time, not three and one.
+func TestJSPullRawTurns(t *testing.T) {
+	eachJS(t, func(t *testing.T, env *natstest.Env) {
+		_, c := spPullSetup(t, env, 0, jetstream.ConsumerConfig{})
+		nc := env.Connect()
+		first, second := nats.NewInbox(), nats.NewInbox()
+		sub1, sub2 := subSync(t, nc, first), subSync(t, nc, second)
+		body := fmt.Appendf(nil, `{"batch":3,"expires":%d}`, patience)
+		publishMsg(t, nc, &nats.Msg{Subject: "$JS.API.CONSUMER.MSG.NEXT.S.d", Reply: first, Data: body})
+		spWantCounts(t, c, spCounts{Waiting: 1})
+		publishMsg(t, nc, &nats.Msg{Subject: "$JS.API.CONSUMER.MSG.NEXT.S.d", Reply: second, Data: body})
+		spWantCounts(t, c, spCounts{Waiting: 2})
+		spPubN(t, env, "S", "m", 4)
+		got := [2]string{}
+		for i, sub := range []*nats.Subscription{sub1, sub2} {
+			got[i] = string(next(t, sub).Data) + " " + string(next(t, sub).Data)
+		}
+		if want := [2]string{"m0 m2", "m1 m3"}; got != want {
+			t.Errorf("the two requests got %q, want %q", got, want)
+		}
+	})
+}
+
+// TestJSPullRawServerShutdown: when the server shuts down, a waiting pull request is ended with
+// 409 Server Shutdown and what it still wanted, before the connection drops: the client learns
+// its request is gone rather than waiting for its expiry.
+func TestJSPullRawServerShutdown(t *testing.T) {
+	eachJS(t, func(t *testing.T, env *natstest.Env) {
+		if env.Backend() == natstest.Container {
+			t.Skip("the suite's Envs share a container, which outlives this one")
+		}
+		_, c := spPullSetup(t, env, 0, jetstream.ConsumerConfig{})
+		// a connection of the test's own, which the Env does not drain before the server stops
+		nc, err := nats.Connect(env.URL(), nats.ReconnectWait(patience))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer nc.Close()
+		inbox := nats.NewInbox()
+		sub := subSync(t, nc, inbox)
+		publishMsg(t, nc, &nats.Msg{Subject: "$JS.API.CONSUMER.MSG.NEXT.S.d", Reply: inbox,
+			Data: fmt.Appendf(nil, `{"batch":5,"expires":%d}`, 2*patience)})
+		spWantCounts(t, c, spCounts{Waiting: 1})
+		env.Close()
+		spStatus(t, next(t, sub), "409", "Server Shutdown", map[string]string{"Nats-Pending-Messages": "5", "Nats-Pending-Bytes": "0"})
 	})
 }
 
