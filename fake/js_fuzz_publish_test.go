@@ -20,6 +20,8 @@ var jsFuzzPublishStreams = []jetstream.StreamConfig{
 		Duplicates: time.Minute, SubjectDeleteMarkerTTL: time.Second},
 	{Name: "C", Subjects: []string{"c.>"}, AllowMsgCounter: true},
 	{Name: "W", Subjects: []string{"w.>"}, Retention: jetstream.WorkQueuePolicy, DenyDelete: true, DenyPurge: true},
+	{Name: "A", Subjects: []string{"a.>"}, AllowAtomicPublish: true, AllowMsgSchedules: true, AllowMsgTTL: true},
+	{Name: "F", Subjects: []string{"f.>"}, AllowBatchPublish: true, MaxMsgsPerSubject: 2},
 }
 
 // FuzzJetStreamPublish publishes a message whose headers are arbitrary to a stream: the headers
@@ -38,13 +40,31 @@ func FuzzJetStreamPublish(f *testing.F) {
 		"Nats-Marker-Reason: MaxAge", "Nats-Required-Api-Level: 9", "Nats-Counter-Sources: {}",
 		"Nats-Batch-Id: b\nNats-Batch-Sequence: 1\nNats-Batch-Commit: 1",
 		"Nats-Schedule: @every 1s\nNats-Schedule-Target: p.t", "Nats-Schedule: @at 2000-01-01T00:00:00Z",
+		"Nats-Schedule: @every 1s\nNats-Schedule-Target: a.t\nNats-Schedule-TTL: 5s",
+		"Nats-Schedule: 0 * * * * *\nNats-Schedule-Target: a.t\nNats-Schedule-Time-Zone: Europe/Paris",
+		"Nats-Schedule: @at 2000-01-01T00:00:00Z\nNats-Schedule-Target: a.t\nNats-Schedule-Source: a.x",
+		"Nats-Batch-Id: b\nNats-Batch-Sequence: 1", "Nats-Batch-Id: b\nNats-Batch-Sequence: 2\nNats-Batch-Commit: 1",
+		"Nats-Batch-Id: b\nNats-Batch-Sequence: 1\nNats-Batch-Commit: eob", "Nats-Batch-Id: b\nNats-Batch-Sequence: x",
+		"Nats-Batch-Id: " + strings.Repeat("b", 65) + "\nNats-Batch-Sequence: 1",
+		"Nats-Batch-Id: b\nNats-Batch-Sequence: 1\nNats-Msg-Id: m\nNats-Batch-Commit: 1",
+		"Nats-Batch-Id: b\nNats-Batch-Sequence: 1\nNats-Expected-Last-Sequence: 0\nNats-Batch-Commit: 1",
 	}
 	for i := range jsFuzzPublishStreams {
 		for _, h := range seeds {
-			f.Add(uint8(i), []byte(h), []byte("x"))
+			f.Add(uint8(i), []byte(h), []byte("x"), "")
 		}
 	}
-	f.Fuzz(func(t *testing.T, which uint8, hdr, data []byte) {
+	// a fast batch is told by its reply subject: <prefix>.<id>.<flow>.<gap mode>.<seq>.<op>.$FI
+	for _, reply := range []string{
+		"r.b1.10.0.1.0.$FI", "r.b1.10.1.1.0.$FI", "r.b1.10.0.2.1.$FI", "r.b1.10.0.1.2.$FI", "r.b1.10.0.1.3.$FI",
+		"r.b1.10.0.1.4.$FI", "r.b1.0.0.1.0.$FI", "r.b1.65536.0.1.0.$FI", "r.b1.x.0.1.0.$FI", "r..10.0.1.0.$FI",
+		"r.b1.10.0.0.0.$FI", "r.b1.10.0.18446744073709551615.1.$FI", "r.b1.10.9.1.0.$FI", "r.b1.10.0.1.9.$FI",
+		"$FI", ".$FI", "r.$FI", "r.b1.10.0.1.0.$FIX",
+	} {
+		f.Add(uint8(4), []byte(""), []byte("x"), reply)
+		f.Add(uint8(0), []byte(""), []byte("x"), reply)
+	}
+	f.Fuzz(func(t *testing.T, which uint8, hdr, data []byte, reply string) {
 		if len(hdr)+len(data) > 1<<14 {
 			return
 		}
@@ -71,16 +91,20 @@ func FuzzJetStreamPublish(f *testing.F) {
 		if h, err := textproto.NewReader(bufio.NewReader(bytes.NewReader(append(bytes.TrimRight(hdr, "\r\n"), "\r\n\r\n"...)))).ReadMIMEHeader(); err == nil {
 			m.Header = nats.Header(h)
 		}
-		if err := nc.PublishMsg(m); err != nil {
-			return // nats.go refuses what it cannot send
-		}
-		if r, err := nc.RequestMsg(m, 100*time.Millisecond); err == nil {
-			var ack struct {
-				Stream string          `json:"stream"`
-				Error  json.RawMessage `json:"error"`
+		if reply != "" {
+			fuzzReply(t, nc, m, reply)
+		} else {
+			if err := nc.PublishMsg(m); err != nil {
+				return // nats.go refuses what it cannot send
 			}
-			if err := json.Unmarshal(r.Data, &ack); err != nil || (ack.Stream == "" && ack.Error == nil) {
-				t.Fatalf("publish %q: answer %q %v is not an ack nor an error", hdr, r.Data, r.Header)
+			if r, err := nc.RequestMsg(m, 100*time.Millisecond); err == nil {
+				var ack struct {
+					Stream string          `json:"stream"`
+					Error  json.RawMessage `json:"error"`
+				}
+				if err := json.Unmarshal(r.Data, &ack); err != nil || (ack.Stream == "" && ack.Error == nil) {
+					t.Fatalf("publish %q: answer %q %v is not an ack nor an error", hdr, r.Data, r.Header)
+				}
 			}
 		}
 
@@ -115,4 +139,33 @@ func FuzzJetStreamPublish(f *testing.F) {
 			}
 		}
 	})
+}
+
+// fuzzReply publishes m with the reply subject reply (a fast batch's, when it is well formed)
+// twice, and reads what the stream answers on it: each answer is one JSON document.
+func fuzzReply(t *testing.T, nc *nats.Conn, m *nats.Msg, reply string) {
+	sub, err := nc.SubscribeSync(reply)
+	if err != nil {
+		return // not a subject nats.go subscribes to
+	}
+	defer sub.Unsubscribe()
+	m.Reply = reply
+	for range 2 {
+		if err := nc.PublishMsg(m); err != nil {
+			return
+		}
+	}
+	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		r, err := sub.NextMsg(20 * time.Millisecond)
+		if err != nil {
+			return
+		}
+		var v any
+		if len(r.Data) > 0 && json.Unmarshal(r.Data, &v) != nil {
+			t.Fatalf("publish with reply %q: answer %q %v is not JSON", reply, r.Data, r.Header)
+		}
+	}
 }
