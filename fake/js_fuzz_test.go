@@ -46,12 +46,15 @@ var jsFuzzSubjects = []struct {
 	{"c.incr", false}, // the body is the Nats-Incr header of a publish to counter stream K
 	{"$JS.API.DIRECT.GET.K", false},
 	{"q.sched", false}, // the body is the schedule headers of a publish to schedule stream Q
+	{"a.batch", false}, // the body is the header blocks of an atomic batch's messages to stream A
 }
 
-// jsFuzzIncr is the index of c.incr in jsFuzzSubjects, jsFuzzSchedule that of q.sched.
+// jsFuzzIncr is the index of c.incr in jsFuzzSubjects, jsFuzzSchedule that of q.sched and
+// jsFuzzBatch that of a.batch.
 const (
 	jsFuzzIncr     = 25
 	jsFuzzSchedule = 27
+	jsFuzzBatch    = 28
 )
 
 // FuzzJetStreamAPI sends arbitrary bodies to the JetStream API. The server must never fail:
@@ -110,6 +113,9 @@ func FuzzJetStreamAPI(f *testing.F) {
 	} {
 		f.Add(uint8(jsFuzzSchedule), []byte(sched))
 	}
+	for _, batch := range jsFuzzBatchSeeds {
+		f.Add(uint8(jsFuzzBatch), []byte(batch))
+	}
 	f.Fuzz(func(t *testing.T, which uint8, body []byte) {
 		if len(body) > 1<<14 {
 			return
@@ -117,6 +123,10 @@ func FuzzJetStreamAPI(f *testing.F) {
 		target := jsFuzzSubjects[int(which)%len(jsFuzzSubjects)]
 		if int(which)%len(jsFuzzSubjects) == jsFuzzSchedule {
 			fuzzSchedule(t, body)
+			return
+		}
+		if int(which)%len(jsFuzzSubjects) == jsFuzzBatch {
+			fuzzBatch(t, body)
 			return
 		}
 		s, err := NewServer(WithoutListener())
