@@ -68,3 +68,36 @@ func inSorted(seqs []uint64, seq uint64) bool {
 	_, ok := slices.BinarySearch(seqs, seq)
 	return ok
 }
+
+// retentionSwitched applies a stream's change of retention from limits to interest, as
+// nats-server does: without consumers every message goes (the sequences go on from the last);
+// otherwise each consumer acks again what it acknowledged under limits (up to what it was
+// delivered, pending acks aside), which removes a message once no consumer still needs it.
+// Messages no consumer's filter matches stay. From interest to limits nothing moves.
+func (j *jetStream) retentionSwitched(st *stream, from jetstream.RetentionPolicy) {
+	if from != jetstream.LimitsPolicy || st.cfg.Retention != jetstream.InterestPolicy {
+		return
+	}
+	if len(st.consumers) == 0 {
+		if st.msgs.len() > 0 {
+			st.purge("", 0, 0)
+		}
+		return
+	}
+	var gone []uint64
+	for _, m := range st.msgs.from(0) {
+		acked := false
+		for _, c := range st.consumers {
+			if _, pending := c.pending[m.seq]; c.matches(m.subj) && m.seq < c.sseq && !pending {
+				acked = true
+				break
+			}
+		}
+		if acked && st.allAcked(m) {
+			gone = append(gone, m.seq)
+		}
+	}
+	for _, seq := range gone {
+		st.remove(seq)
+	}
+}

@@ -110,9 +110,6 @@ func (j *jetStream) streamUpdate(reply, name string, body []byte) {
 	case cfg.Retention != st.cfg.Retention && (cfg.Retention == jetstream.WorkQueuePolicy || st.cfg.Retention == jetstream.WorkQueuePolicy):
 		j.replyErr(reply, typ, jsStreamInvalidConfigF.err("stream configuration update can not change retention policy to/from workqueue"))
 		return
-	case cfg.Retention != st.cfg.Retention: // nats-server allows limits to interest and back
-		j.replyErr(reply, typ, fakeNotSupportedErrF.err("changing a stream's retention between limits and interest"))
-		return
 	case st.cfg.Sealed && !cfg.Sealed:
 		j.replyErr(reply, typ, jsStreamInvalidConfigF.err("stream configuration update can not unseal a sealed stream"))
 		return
@@ -139,7 +136,9 @@ func (j *jetStream) streamUpdate(reply, name string, body []byte) {
 	subjectsChanged := !slices.Equal(cfg.Subjects, st.cfg.Subjects)
 	defaultRePublishOnUpdate(&cfg)
 	st.dropBatches(cfg.AllowAtomicPublish, cfg.AllowBatchPublish)
+	retention := st.cfg.Retention
 	st.cfg = cfg
+	j.retentionSwitched(st, retention)
 	if subjectsChanged {
 		st.resubscribe()
 	}
