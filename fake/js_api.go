@@ -93,18 +93,8 @@ type apiEndpoint struct {
 var apiEndpoints = []apiEndpoint{
 	{"INFO", leveled("account_info_response", func(j *jetStream, r *apiRequest) bool { j.accountInfo(r.reply); return true })},
 
-	{"STREAM.CREATE.*", leveled("stream_create_response", func(j *jetStream, r *apiRequest) bool {
-		if !j.refusePedantic(r, "stream_create_response") {
-			j.streamCreate(r.reply, r.arg(2), r.body)
-		}
-		return true
-	})},
-	{"STREAM.UPDATE.*", leveled("stream_update_response", func(j *jetStream, r *apiRequest) bool {
-		if !j.refusePedantic(r, "stream_update_response") {
-			j.streamUpdate(r.reply, r.arg(2), r.body)
-		}
-		return true
-	})},
+	{"STREAM.CREATE.*", leveled("stream_create_response", func(j *jetStream, r *apiRequest) bool { j.streamCreate(r.reply, r.arg(2), r.body); return true })},
+	{"STREAM.UPDATE.*", leveled("stream_update_response", func(j *jetStream, r *apiRequest) bool { j.streamUpdate(r.reply, r.arg(2), r.body); return true })},
 	{"STREAM.INFO.*", leveled("stream_info_response", func(j *jetStream, r *apiRequest) bool { j.streamInfo(r.reply, r.arg(2), r.body); return true })},
 	{"STREAM.DELETE.*", leveled("stream_delete_response", emptyOnly("stream_delete_response", func(j *jetStream, r *apiRequest) { j.streamDelete(r.reply, r.arg(2)) }))},
 	{"STREAM.PURGE.*", leveled("stream_purge_response", func(j *jetStream, r *apiRequest) bool { j.streamPurge(r.reply, r.arg(2), r.body); return true })},
@@ -119,24 +109,9 @@ var apiEndpoints = []apiEndpoint{
 		return j.directGet(r.reply, r.arg(2), r.rest(3), r.body, r.hdr)
 	}},
 
-	{"CONSUMER.CREATE.*", leveled("consumer_create_response", func(j *jetStream, r *apiRequest) bool {
-		if !j.refusePedantic(r, "consumer_create_response") {
-			j.consumerCreate(r.reply, createEphemeral, r.arg(2), "", "", r.body)
-		}
-		return true
-	})},
-	{"CONSUMER.CREATE.*.>", leveled("consumer_create_response", func(j *jetStream, r *apiRequest) bool {
-		if !j.refusePedantic(r, "consumer_create_response") {
-			j.consumerCreate(r.reply, createNamed, r.arg(2), r.arg(3), r.rest(4), r.body)
-		}
-		return true
-	})},
-	{"CONSUMER.DURABLE.CREATE.*.*", leveled("consumer_create_response", func(j *jetStream, r *apiRequest) bool {
-		if !j.refusePedantic(r, "consumer_create_response") {
-			j.consumerCreate(r.reply, createDurable, r.arg(3), r.arg(4), "", r.body)
-		}
-		return true
-	})},
+	{"CONSUMER.CREATE.*", leveled("consumer_create_response", func(j *jetStream, r *apiRequest) bool { j.consumerCreate(r.reply, createEphemeral, r.arg(2), "", "", r.body); return true })},
+	{"CONSUMER.CREATE.*.>", leveled("consumer_create_response", func(j *jetStream, r *apiRequest) bool { j.consumerCreate(r.reply, createNamed, r.arg(2), r.arg(3), r.rest(4), r.body); return true })},
+	{"CONSUMER.DURABLE.CREATE.*.*", leveled("consumer_create_response", func(j *jetStream, r *apiRequest) bool { j.consumerCreate(r.reply, createDurable, r.arg(3), r.arg(4), "", r.body); return true })},
 	// nats-server checks that CONSUMER.INFO's body is empty before it checks the API level.
 	{"CONSUMER.INFO.*.*", emptyOnly("consumer_info_response", func(j *jetStream, r *apiRequest) {
 		if levelRefused(r.hdr) {

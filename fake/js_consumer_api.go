@@ -98,6 +98,12 @@ func (j *jetStream) consumerCreate(reply string, kind createSubject, streamName,
 	if cfg.Name == "" {
 		cfg.Name = cfg.Durable
 	}
+	if req.Pedantic {
+		if e := st.pedanticConsumer(&cfg); e != nil {
+			j.replyErr(reply, typ, e)
+			return
+		}
+	}
 	if e := st.normaliseConsumer(&cfg); e != nil {
 		j.replyErr(reply, typ, e)
 		return

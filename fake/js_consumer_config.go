@@ -8,6 +8,9 @@ import (
 	"github.com/natskit/natskit/internal/subject"
 )
 
+// defaultAckWait is the ack wait of a consumer that acks and names none.
+const defaultAckWait = 30 * time.Second
+
 // normaliseConsumer fills in the defaults nats-server fills in and checks what it checks.
 func (st *stream) normaliseConsumer(cfg *jetstream.ConsumerConfig) *apiError {
 	if strings.ContainsAny(cfg.Name, ".*>\\/ \t") || strings.ContainsAny(cfg.Durable, ".*>\\/ \t") {
@@ -67,7 +70,7 @@ func (st *stream) normaliseConsumer(cfg *jetstream.ConsumerConfig) *apiError {
 		cfg.MaxWaiting = 512
 	}
 	if cfg.AckWait == 0 && (cfg.AckPolicy == jetstream.AckExplicitPolicy || cfg.AckPolicy == jetstream.AckAllPolicy) {
-		cfg.AckWait = 30 * time.Second
+		cfg.AckWait = defaultAckWait
 	}
 	if len(cfg.BackOff) > 0 {
 		cfg.AckWait = cfg.BackOff[0]

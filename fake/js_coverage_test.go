@@ -499,8 +499,7 @@ var requestTypes = []requestFields{{
 }, {
 	what:   "consumer create request",
 	server: []string{"CreateConsumerRequest"}, client: []string{"createConsumerRequest"},
-	honoured: []string{"stream_name", "config", "action"},
-	refused:  []string{"pedantic"},
+	honoured: []string{"stream_name", "config", "action", "pedantic"},
 }}
 
 func TestRequestFieldsHonouredOrRefused(t *testing.T) {
@@ -531,7 +530,7 @@ func TestRequestFieldsHonouredOrRefused(t *testing.T) {
 			fields = append(fields, f)
 		}
 	}
-	checkLists(t, "stream create request beyond the config", fields, nil, []string{"pedantic"})
+	checkLists(t, "stream create request beyond the config", fields, []string{"pedantic"}, nil)
 }
 
 // requestStatus sends body to subj and returns the answer's status and description.
@@ -562,7 +561,7 @@ func TestRefusedRequestFields(t *testing.T) {
 	values := map[string]string{
 		"min_pending": `1`, "min_ack_pending": `1`, "id": `"pin"`, "batch": `2`, "max_bytes": `100`,
 		"start_time": `"2020-01-01T00:00:00Z"`, "no_hdr": `true`, "multi_last": `["s.x"]`,
-		"up_to_seq": `1`, "up_to_time": `"2030-01-01T00:00:00Z"`, "pedantic": `true`,
+		"up_to_seq": `1`, "up_to_time": `"2030-01-01T00:00:00Z"`,
 	}
 	for _, rt := range requestTypes {
 		for _, f := range rt.refused {
@@ -585,19 +584,10 @@ func TestRefusedRequestFields(t *testing.T) {
 				} else if e.Code != fakeNotSupportedErrF.code || !strings.Contains(e.Description, f) {
 					t.Errorf("message get %s: %+v, want not supported naming the field", f, e)
 				}
-			case "consumer create request":
-				e := requestAPIError(t, nc, "$JS.API.CONSUMER.CREATE.S.D", `{"stream_name":"S","config":{"name":"D"},"`+f+`":`+v+`}`)
-				if e.Code != fakeNotSupportedErrF.code || !strings.Contains(e.Description, f) {
-					t.Errorf("consumer create %s: %+v, want not supported naming the field", f, e)
-				}
 			default:
 				t.Errorf("%s: no check for refused field %s", rt.what, f)
 			}
 		}
-	}
-	e := requestAPIError(t, nc, "$JS.API.STREAM.CREATE.P", `{"name":"P","pedantic":true}`)
-	if e.Code != fakeNotSupportedErrF.code || !strings.Contains(e.Description, "pedantic") {
-		t.Errorf("stream create pedantic: %+v, want not supported naming the field", e)
 	}
 }
 

@@ -18,20 +18,32 @@ type streamInfoResp struct {
 
 // streamRequestConfig reads the config of a STREAM.CREATE or UPDATE request for stream name, as
 // nats-server reads it.
-func streamRequestConfig(name string, body []byte) (jetstream.StreamConfig, *apiError) {
+// With pedantic set, nats-server's pedantic checks come before the subject's stream name on an
+// update, and after it on a create.
+func (j *jetStream) streamRequestConfig(name string, body []byte, update bool) (jetstream.StreamConfig, *apiError) {
 	var req streamConfigRequest
 	if err := decodeRequest(body, &req); err != nil {
 		return req.StreamConfig, jsInvalidJSONErr.err(err)
 	}
+	if update && req.Pedantic {
+		if e := j.pedanticStream(&req.StreamConfig); e != nil {
+			return req.StreamConfig, e
+		}
+	}
 	if req.Name != name {
 		return req.StreamConfig, jsStreamMismatchErr.err()
+	}
+	if !update && req.Pedantic {
+		if e := j.pedanticStream(&req.StreamConfig); e != nil {
+			return req.StreamConfig, e
+		}
 	}
 	return req.StreamConfig, refuseServerOnlyStream(body)
 }
 
 func (j *jetStream) streamCreate(reply, name string, body []byte) {
 	const typ = "stream_create_response"
-	cfg, e := streamRequestConfig(name, body)
+	cfg, e := j.streamRequestConfig(name, body, false)
 	if e != nil {
 		j.replyErr(reply, typ, e)
 		return
@@ -85,7 +97,7 @@ func (j *jetStream) createStream(cfg jetstream.StreamConfig) *apiError {
 
 func (j *jetStream) streamUpdate(reply, name string, body []byte) {
 	const typ = "stream_update_response"
-	cfg, e := streamRequestConfig(name, body)
+	cfg, e := j.streamRequestConfig(name, body, true)
 	if e != nil {
 		j.replyErr(reply, typ, e)
 		return

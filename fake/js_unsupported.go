@@ -200,20 +200,6 @@ func (j *jetStream) lookupConsumer(streamName, name string) *apiError {
 	return nil
 }
 
-// refusePedantic refuses a create or update request in nats-server's pedantic mode (which
-// refuses a config the server would otherwise adjust): the fake adjusts as the server does in
-// its default mode only. It reports whether it answered.
-func (j *jetStream) refusePedantic(r *apiRequest, typ string) bool {
-	var req struct {
-		Pedantic bool `json:"pedantic"`
-	}
-	if json.Unmarshal(r.body, &req) != nil || !req.Pedantic {
-		return false
-	}
-	j.replyErr(r.reply, typ, errFieldNotSupported("create request", "pedantic", ""))
-	return true
-}
-
 // isEmptyRequest is nats-server's test for a request with nothing in it: no body, or an empty
 // JSON object.
 func isEmptyRequest(body []byte) bool {
