@@ -109,9 +109,18 @@ var apiEndpoints = []apiEndpoint{
 		return j.directGet(r.reply, r.arg(2), r.rest(3), r.body, r.hdr)
 	}},
 
-	{"CONSUMER.CREATE.*", leveled("consumer_create_response", func(j *jetStream, r *apiRequest) bool { j.consumerCreate(r.reply, createEphemeral, r.arg(2), "", "", r.body); return true })},
-	{"CONSUMER.CREATE.*.>", leveled("consumer_create_response", func(j *jetStream, r *apiRequest) bool { j.consumerCreate(r.reply, createNamed, r.arg(2), r.arg(3), r.rest(4), r.body); return true })},
-	{"CONSUMER.DURABLE.CREATE.*.*", leveled("consumer_create_response", func(j *jetStream, r *apiRequest) bool { j.consumerCreate(r.reply, createDurable, r.arg(3), r.arg(4), "", r.body); return true })},
+	{"CONSUMER.CREATE.*", leveled("consumer_create_response", func(j *jetStream, r *apiRequest) bool {
+		j.consumerCreate(r.reply, createEphemeral, r.arg(2), "", "", r.body)
+		return true
+	})},
+	{"CONSUMER.CREATE.*.>", leveled("consumer_create_response", func(j *jetStream, r *apiRequest) bool {
+		j.consumerCreate(r.reply, createNamed, r.arg(2), r.arg(3), r.rest(4), r.body)
+		return true
+	})},
+	{"CONSUMER.DURABLE.CREATE.*.*", leveled("consumer_create_response", func(j *jetStream, r *apiRequest) bool {
+		j.consumerCreate(r.reply, createDurable, r.arg(3), r.arg(4), "", r.body)
+		return true
+	})},
 	// nats-server checks that CONSUMER.INFO's body is empty before it checks the API level.
 	{"CONSUMER.INFO.*.*", emptyOnly("consumer_info_response", func(j *jetStream, r *apiRequest) {
 		if levelRefused(r.hdr) {
