@@ -113,7 +113,8 @@ func (c *consumer) setFilters() {
 	c.filters = consumerFilters(c.cfg)
 	c.scanFrom, c.scanTo = 0, 0
 	c.covers = len(c.filters) == 0
-	if !c.covers {
+	// A mirror or a stream with sources holds subjects beyond its own (a mirror has none).
+	if !c.covers && c.st.cfg.Mirror == nil && len(c.st.cfg.Sources) == 0 {
 		c.covers = true
 		for _, s := range c.st.cfg.Subjects {
 			in := false

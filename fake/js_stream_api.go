@@ -158,6 +158,7 @@ func (j *jetStream) streamUpdate(reply, name string, body []byte) {
 	st.enforceLimits()
 	st.scheduleAge()
 	for _, c := range st.consumers {
+		c.setFilters() // whether its filters take in every subject may have changed
 		c.kick()
 	}
 	j.reply(reply, streamInfoResp{apiHead: apiHead{Type: typePrefix + typ}, StreamInfo: st.info(false, "")})
