@@ -103,6 +103,8 @@ func (j *jetStream) consumerCreate(reply string, kind createSubject, streamName,
 			j.replyErr(reply, typ, e)
 			return
 		}
+	} else {
+		defaultAckFlowControl(&cfg)
 	}
 	if e := st.normaliseConsumer(&cfg); e != nil {
 		j.replyErr(reply, typ, e)

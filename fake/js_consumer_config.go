@@ -16,6 +16,9 @@ func (st *stream) normaliseConsumer(cfg *jetstream.ConsumerConfig) *apiError {
 	if strings.ContainsAny(cfg.Name, ".*>\\/ \t") || strings.ContainsAny(cfg.Durable, ".*>\\/ \t") {
 		return jsStreamInvalidConfigF.err("consumer name can not contain '.', '*', '>', '\\', '/'")
 	}
+	if e := checkAckFlowControl(cfg); e != nil {
+		return e
+	}
 	if cfg.FilterSubject != "" && len(cfg.FilterSubjects) > 0 {
 		return jsConsumerDuplicateFilterSubjects.err()
 	}
@@ -245,4 +248,40 @@ func (c *consumer) update(cfg jetstream.ConsumerConfig) *apiError {
 		c.startHeartbeats()
 	}
 	return nil
+}
+
+// sourceHeartbeat is the idle heartbeat of the consumers that feed mirrors and sources, the
+// only one a consumer that acks by flow control may have.
+const sourceHeartbeat = time.Second
+
+// defaultAckFlowControl fills in what a consumer that acks by flow control needs, as
+// nats-server does outside pedantic mode.
+func defaultAckFlowControl(cfg *jetstream.ConsumerConfig) {
+	if cfg.AckPolicy == jetstream.AckFlowControlPolicy {
+		cfg.FlowControl, cfg.IdleHeartbeat = true, sourceHeartbeat
+	}
+}
+
+// checkAckFlowControl makes nats-server's checks of a consumer that acks by flow control (a
+// push consumer feeding a durable source or mirror), then refuses it: the fake does not
+// implement durable sourcing, nor acks that flow control responses make.
+func checkAckFlowControl(cfg *jetstream.ConsumerConfig) *apiError {
+	if cfg.AckPolicy != jetstream.AckFlowControlPolicy {
+		return nil
+	}
+	switch {
+	case cfg.DeliverSubject == "":
+		return jsConsumerAckFCRequiresPushErr.err()
+	case !cfg.FlowControl:
+		return jsConsumerAckFCRequiresFCErr.err()
+	case cfg.IdleHeartbeat != sourceHeartbeat:
+		return jsStreamInvalidConfigF.err("flow control ack policy heartbeat needs to be 1s")
+	case cfg.MaxAckPending < 0:
+		return jsConsumerAckFCRequiresMaxAckPendingErr.err()
+	case cfg.AckWait != 0 || len(cfg.BackOff) > 0:
+		return jsConsumerAckFCRequiresNoAckWaitErr.err()
+	case cfg.MaxDeliver > 0:
+		return jsConsumerAckFCRequiresNoMaxDeliverErr.err()
+	}
+	return errFieldNotSupported("consumer config", "ack_policy flow_control", "AckFlowControlPolicy")
 }
