@@ -435,4 +435,24 @@ func (j *jetStream) signalShutdown() {
 			}
 		}
 	}
+	j.dropVolatile()
+}
+
+// dropVolatile forgets what a nats-server restart loses, without the advisories of a delete:
+// streams with memory storage, and consumers with memory storage (ordered consumers among them)
+// on the streams that stay.
+func (j *jetStream) dropVolatile() {
+	n := len(j.outbox)
+	for _, st := range j.streams {
+		if st.cfg.Storage == jetstream.MemoryStorage {
+			j.deleteStream(st)
+			continue
+		}
+		for _, c := range st.consumers {
+			if c.cfg.MemoryStorage {
+				c.delete()
+			}
+		}
+	}
+	j.outbox = j.outbox[:n]
 }

@@ -305,9 +305,11 @@ func (s *Server) Close() {
 	s.connsWG.Wait()
 }
 
-// Stop takes the server down as a nats-server with a file store is shut down for a restart:
-// waiting pull requests end with 409 Server Shutdown, new connections are refused and every
-// client is disconnected (clients then try to reconnect); streams, consumers and messages stay.
+// Stop takes the server down as a nats-server is shut down for a restart: waiting pull requests
+// end with 409 Server Shutdown, new connections are refused and every client is disconnected
+// (clients then try to reconnect). File-storage streams, their consumers and messages stay;
+// what the server keeps in memory is lost: streams with memory storage, and consumers with
+// memory storage (nats.go's ordered consumers), as after a restart.
 // AcceptConnections brings it back, on the same address.
 func (s *Server) Stop() {
 	if s.js != nil {

@@ -464,3 +464,42 @@ func TestStopAndStartAgain(t *testing.T) {
 		t.Errorf("after the restart the consumer is %+v (found %v), want it with no waiting request", c, ok)
 	}
 }
+
+// Stop loses what a nats-server restart loses: streams with memory storage, and consumers with
+// memory storage on the streams that stay; file-storage streams and their other consumers stay.
+func TestStopLosesMemoryState(t *testing.T) {
+	s := Run(t, WithoutListener())
+	for _, cfg := range []jetstream.StreamConfig{
+		{Name: "F", Subjects: []string{"f.>"}, Storage: jetstream.FileStorage},
+		{Name: "M", Subjects: []string{"m.>"}, Storage: jetstream.MemoryStorage},
+	} {
+		if err := s.CreateStream(cfg); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.StoreMsg(&nats.Msg{Subject: strings.ToLower(cfg.Name) + ".x", Data: []byte("kept?")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	js := jsOn(t, s)
+	for _, cfg := range []jetstream.ConsumerConfig{{Durable: "disk"}, {Durable: "mem", MemoryStorage: true}} {
+		if _, err := js.CreateConsumer(ctxT(t), "F", cfg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Stop()
+	if err := s.AcceptConnections(); err != nil {
+		t.Fatal(err)
+	}
+	if st, ok := s.Stream("F"); !ok || len(st.Messages) != 1 {
+		t.Errorf("file stream after the restart: %+v (found %v), want its message", st, ok)
+	}
+	if _, ok := s.Stream("M"); ok {
+		t.Error("memory stream still there after the restart")
+	}
+	if _, ok := s.Consumer("F", "disk"); !ok {
+		t.Error("file consumer gone after the restart")
+	}
+	if _, ok := s.Consumer("F", "mem"); ok {
+		t.Error("memory consumer still there after the restart")
+	}
+}
