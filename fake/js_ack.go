@@ -42,7 +42,7 @@ func (j *jetStream) handleAck(m *message) bool {
 		return reply == ""
 	}
 	c, ok := st.consumers[name]
-	if !ok {
+	if !ok || c.cfg.AckPolicy == jetstream.AckFlowControlPolicy { // acked by flow control only
 		return reply == ""
 	}
 	c.lastActive = j.s.clock.Now()
@@ -102,7 +102,7 @@ func (c *consumer) processAck(sseq, dseq uint64) {
 		}
 		delete(c.rdc, sseq)
 		c.removeFromRdq(sseq)
-	case jetstream.AckAllPolicy:
+	case jetstream.AckAllPolicy, jetstream.AckFlowControlPolicy:
 		if dseq <= c.adflr || sseq <= c.asflr {
 			return
 		}

@@ -59,6 +59,7 @@ type consumer struct {
 	fcid          string // the flow-control request waiting for the client's answer
 	prio          priorityState
 	gone          bool
+	link          *streamLink // the durable source or mirror this consumer feeds, if any
 }
 
 type seqPair struct{ c, s uint64 }
@@ -323,6 +324,10 @@ func (c *consumer) delete() {
 	}
 	c.waiting = nil
 	c.stopTimers()
+	if l := c.link; l != nil {
+		c.link = nil
+		l.durableGone()
+	}
 	delete(c.st.consumers, c.name)
 	c.st.j.retentionChanged(c.st)
 }
@@ -453,6 +458,16 @@ func (c *consumer) hasNext() bool {
 
 // send delivers m to target with its ack subject, and records it as delivered.
 func (c *consumer) send(target string, m *storedMsg, dc uint64) int {
+	dseq := c.record(m, dc)
+	ack, hdr, data := c.delivery(m, dc, dseq)
+	size := len(m.subj) + len(ack) + len(hdr) + len(data) // a request's max bytes do not count the pin
+	hdr = c.pinHeader(hdr)
+	c.st.j.s.sendTo(target, &message{subject: m.subj, reply: ack, hdr: hdr, data: data})
+	return size
+}
+
+// record counts m's dc-th delivery as made and returns its delivery sequence.
+func (c *consumer) record(m *storedMsg, dc uint64) uint64 {
 	c.dseq++
 	dseq := c.dseq
 	now := c.st.j.s.clock.Now()
@@ -496,14 +511,9 @@ func (c *consumer) send(target string, m *storedMsg, dc uint64) int {
 	} else {
 		h.Ack = AckPending
 	}
-
-	ack, hdr, data := c.delivery(m, dc, dseq)
-	size := len(m.subj) + len(ack) + len(hdr) + len(data) // a request's max bytes do not count the pin
-	hdr = c.pinHeader(hdr)
-	c.st.j.s.sendTo(target, &message{subject: m.subj, reply: ack, hdr: hdr, data: data})
 	c.lastActive = now
 	c.lastDelivery = now.UTC()
-	return size
+	return dseq
 }
 
 // delivery is the ack subject, headers and payload of m's dc-th delivery as delivery dseq.

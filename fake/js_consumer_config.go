@@ -263,8 +263,7 @@ func defaultAckFlowControl(cfg *jetstream.ConsumerConfig) {
 }
 
 // checkAckFlowControl makes nats-server's checks of a consumer that acks by flow control (a
-// push consumer feeding a durable source or mirror), then refuses it: the fake does not
-// implement durable sourcing, nor acks that flow control responses make.
+// push consumer feeding a durable source or mirror).
 func checkAckFlowControl(cfg *jetstream.ConsumerConfig) *apiError {
 	if cfg.AckPolicy != jetstream.AckFlowControlPolicy {
 		return nil
@@ -283,5 +282,5 @@ func checkAckFlowControl(cfg *jetstream.ConsumerConfig) *apiError {
 	case cfg.MaxDeliver > 0:
 		return jsConsumerAckFCRequiresNoMaxDeliverErr.err()
 	}
-	return errFieldNotSupported("consumer config", "ack_policy flow_control", "AckFlowControlPolicy")
+	return nil
 }

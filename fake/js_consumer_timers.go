@@ -17,6 +17,11 @@ func (c *consumer) stopTimers() {
 
 // scheduleAck sets the ack timer for the earliest deadline among pending messages.
 func (c *consumer) scheduleAck() {
+	if c.cfg.AckWait == 0 && len(c.cfg.BackOff) == 0 { // a consumer acked by flow control
+		c.ackTimer.Stop()
+		c.ackTimer = nil
+		return
+	}
 	var next time.Time
 	queued := make(map[uint64]bool, len(c.rdq))
 	for _, seq := range c.rdq {

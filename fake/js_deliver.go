@@ -325,6 +325,10 @@ func (c *consumer) deliverPush() {
 	if c.hb == nil {
 		c.startHeartbeats()
 	}
+	if c.link != nil { // a durable source takes its messages
+		c.link.catchUp()
+		return
+	}
 	if !j.s.hasInterest(target) || c.paused() {
 		return
 	}
@@ -343,13 +347,23 @@ func (c *consumer) deliverPush() {
 		c.lastSent = j.mark()
 		if c.cfg.FlowControl {
 			c.pbytes += n
-			if c.fcid == "" && c.pbytes > flowWindow/2 {
-				c.fcid = "$JS.FC." + c.st.name() + "." + c.name + "." + nuid.Next()[:4]
-				c.fcsz = c.pbytes
-				j.s.sendTo(target, &message{subject: target, reply: c.fcid, hdr: []byte("NATS/1.0 100 FlowControl Request\r\n\r\n")})
+			if c.fcid == "" && (c.pbytes > flowWindow/2 || c.ackedByFlowControl() && len(c.pending) >= c.cfg.MaxAckPending) {
+				c.requestFlowControl(target)
 			}
 		}
 	}
+}
+
+// ackedByFlowControl reports whether the consumer's acks are its flow-control answers.
+func (c *consumer) ackedByFlowControl() bool {
+	return c.cfg.AckPolicy == jetstream.AckFlowControlPolicy
+}
+
+// requestFlowControl sends a flow-control request to target, covering what was sent so far.
+func (c *consumer) requestFlowControl(target string) {
+	c.fcid = "$JS.FC." + c.st.name() + "." + c.name + "." + nuid.Next()[:4]
+	c.fcsz = c.pbytes
+	c.st.j.s.sendTo(target, &message{subject: target, reply: c.fcid, hdr: []byte("NATS/1.0 100 FlowControl Request\r\n\r\n")})
 }
 
 // flowWindow is how many bytes a push consumer with flow control sends before the client must
@@ -371,6 +385,14 @@ func (j *jetStream) handleFlowControl(m *message) bool {
 		if c, ok := st.consumers[tok[3]]; ok && c.fcid == m.subject {
 			c.pbytes = max(c.pbytes-c.fcsz, 0)
 			c.fcid, c.fcsz = "", 0
+			if c.ackedByFlowControl() {
+				// the answer acks all up to the last delivery it names, as nats-server takes it
+				lseq, _ := strconv.ParseUint(hdrValue(m.hdr, "Nats-Last-Stream"), 10, 64)
+				ldseq, _ := strconv.ParseUint(hdrValue(m.hdr, "Nats-Last-Consumer"), 10, 64)
+				if lseq > 0 {
+					c.processAck(lseq, ldseq)
+				}
+			}
 			c.deliverPush()
 		}
 	}
@@ -407,6 +429,9 @@ func (c *consumer) pushHeartbeat() {
 					"Nats-Consumer-Stalled", c.fcid)
 			} else {
 				c.sendHeartbeat(c.cfg.DeliverSubject)
+				if c.ackedByFlowControl() && len(c.pending) > 0 {
+					c.requestFlowControl(c.cfg.DeliverSubject) // what was delivered gets acked
+				}
 			}
 			c.lastSent = j.mark()
 		} else {

@@ -51,6 +51,8 @@ type streamLink struct {
 	stored    uint64 // the last origin sequence stored (a source's info reports it)
 	ident     string // the origin's identity when last connected
 	origin    *stream
+	durable   *consumer // the origin's consumer a durable link takes its messages from
+	muted     bool      // a durable link whose consumer delivers elsewhere: it hears nothing
 	connected bool
 	since     time.Time // when it connected: its heartbeats count from there
 	last      time.Time // the last message it brought in
@@ -122,6 +124,7 @@ func (st *stream) stopLinks() {
 }
 
 func (l *streamLink) stop() {
+	l.release()
 	l.retry.Stop()
 	l.retry = nil
 	l.connected, l.origin = false, nil
@@ -179,10 +182,13 @@ func (l *streamLink) connect() {
 	if l.ident != "" && l.ident != ident { // the origin was made anew: take it from its start
 		l.sseq = 0
 	}
+	if l.src.Consumer != nil && !l.connectDurable(origin, now) {
+		return
+	}
 	l.ident, l.origin = ident, origin
 	l.err, l.fails = nil, 0
 	l.connected, l.since = true, now
-	if l.sseq == 0 {
+	if l.sseq == 0 && l.durable == nil {
 		l.sseq = l.startAfter(origin)
 	}
 	l.catchUp()
@@ -212,6 +218,7 @@ func (l *streamLink) startAfter(origin *stream) uint64 {
 // until the server finds it stale and tries again.
 func (l *streamLink) originGone() {
 	l.connected, l.origin = false, nil
+	l.release()
 	l.schedule(linkStaleInterval)
 }
 
@@ -238,6 +245,13 @@ func (l *streamLink) takes(subj string) (string, bool) {
 // message the stream refuses (a limit with discard new) stops the link there until the next.
 func (l *streamLink) catchUp() {
 	if !l.connected || l.busy || l.origin == nil {
+		return
+	}
+	if l.durable != nil {
+		l.catchUpDurable()
+		return
+	}
+	if l.muted {
 		return
 	}
 	l.busy = true

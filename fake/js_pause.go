@@ -95,6 +95,9 @@ func setRequiredLevel(cfg *jetstream.ConsumerConfig) {
 	if (cfg.PauseUntil != nil && !cfg.PauseUntil.IsZero()) || usesPriority(cfg) {
 		level = "1"
 	}
+	if cfg.AckPolicy == jetstream.AckFlowControlPolicy {
+		level = "4"
+	}
 	if cfg.Metadata == nil {
 		cfg.Metadata = make(map[string]string)
 	}

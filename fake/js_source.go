@@ -199,19 +199,9 @@ func checkExternal(ext *jetstream.ExternalStream) *apiError {
 	return nil
 }
 
-// unsupportedLinkField refuses what the fake does not do with mirrors and sources: durable
-// consumers on the origin, and sources into a counter stream (whose totals add up the
-// sources').
+// unsupportedLinkField refuses what the fake does not do with sources: sources into a counter
+// stream (whose totals add up the sources').
 func unsupportedLinkField(cfg *jetstream.StreamConfig) *apiError {
-	refuse := func(name, goName string) *apiError { return errFieldNotSupported("stream source", name, goName) }
-	if m := cfg.Mirror; m != nil && m.Consumer != nil {
-		return refuse("consumer", "Consumer")
-	}
-	for _, src := range cfg.Sources {
-		if src.Consumer != nil {
-			return refuse("consumer", "Consumer")
-		}
-	}
 	if len(cfg.Sources) > 0 && cfg.AllowMsgCounter {
 		return fakeNotSupportedErrF.err("stream config field sources (Sources) on a counter stream")
 	}
