@@ -48,6 +48,27 @@ func (st *stream) checkIncr(hdr, data []byte) (*big.Int, *apiError) {
 // last total plus incr as the payload, and the sources' totals carried forward in
 // Nats-Counter-Sources. Without an increment it is the server's "increment is missing".
 func (st *stream) applyIncr(subj string, incr *big.Int, hdr []byte) ([]byte, []byte, *apiError) {
+	return st.applyCounter(subj, incr, hdr, nil)
+}
+
+// applySourced is the message a counter stream stores for a message sourced from another
+// counter: the source's total for its subject is recorded in Nats-Counter-Sources, and what it
+// grew by since the last one from there (its Nats-Incr, rewritten) is added to subj's total.
+func (st *stream) applySourced(subj string, hdr, data []byte) ([]byte, []byte, *apiError) {
+	v := hdrValue(hdr, "Nats-Incr")
+	incr, ok := new(big.Int).SetString(v, 10)
+	switch {
+	case v == "":
+		return nil, nil, jsMessageIncrMissingErr.err()
+	case !ok:
+		return nil, nil, jsMessageIncrInvalidErr.err()
+	}
+	return st.applyCounter(subj, incr, hdr, data)
+}
+
+// applyCounter adds incr to subj's total; sourced is the payload of a sourced message (whose
+// header says where it comes from), nil for a publish.
+func (st *stream) applyCounter(subj string, incr *big.Int, hdr, sourced []byte) ([]byte, []byte, *apiError) {
 	if incr == nil {
 		return nil, nil, jsMessageIncrMissingErr.err()
 	}
@@ -64,6 +85,29 @@ func (st *stream) applyIncr(subj string, incr *big.Int, hdr []byte) ([]byte, []b
 			}
 		}
 		total.SetString(val.Value, 10) // unchecked, as nats-server's
+	}
+	if src := hdrValue(hdr, "Nats-Stream-Source"); src != "" {
+		fields := strings.Split(src, " ")
+		origin, originSubj := fields[0], subj
+		if len(fields) >= 5 {
+			originSubj = fields[4]
+		}
+		var val counterValue
+		if json.Unmarshal(sourced, &val) != nil {
+			return nil, nil, jsMessageCounterBrokenErr.err()
+		}
+		var now, before big.Int
+		now.SetString(val.Value, 10)
+		if sources == nil {
+			sources = map[string]map[string]string{}
+		}
+		if sources[origin] == nil {
+			sources[origin] = map[string]string{}
+		}
+		before.SetString(sources[origin][originSubj], 10)
+		sources[origin][originSubj] = now.String()
+		incr = new(big.Int).Sub(&now, &before)
+		hdr = setHeader(hdr, "Nats-Incr", incr.String())
 	}
 	total.Add(&total, incr)
 	data := fmt.Appendf(nil, "{%q:%q}", "val", total.String())

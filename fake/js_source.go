@@ -199,11 +199,6 @@ func checkExternal(ext *jetstream.ExternalStream) *apiError {
 	return nil
 }
 
-// unsupportedLinkField refuses what the fake does not do with sources: sources into a counter
-// stream (whose totals add up the sources').
-func unsupportedLinkField(cfg *jetstream.StreamConfig) *apiError {
-	if len(cfg.Sources) > 0 && cfg.AllowMsgCounter {
-		return fakeNotSupportedErrF.err("stream config field sources (Sources) on a counter stream")
-	}
-	return nil
-}
+// unsupportedLinkField is the place for what the fake would not do with mirrors and sources:
+// it does all a single server does.
+func unsupportedLinkField(*jetstream.StreamConfig) *apiError { return nil }

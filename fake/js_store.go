@@ -231,6 +231,11 @@ func (st *stream) storeWith(subj string, hdr, data []byte, internal bool, from *
 			return 0, false, e
 		}
 	}
+	if st.cfg.AllowMsgCounter && from != nil && !from.mirror {
+		if hdr, data, e = st.applySourced(subj, hdr, data); e != nil {
+			return 0, false, e
+		}
+	}
 	// What the stream added (a counter's total, a schedule's rollup) counts too.
 	if st.cfg.MaxMsgSize >= 0 && len(hdr)+len(data) > int(st.cfg.MaxMsgSize) {
 		return 0, false, jsStreamMessageExceedsMaximumErr.err()
