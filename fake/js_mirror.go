@@ -257,6 +257,8 @@ func (l *streamLink) catchUp() {
 	l.busy = true
 	defer func() { l.busy = false }()
 	st, origin := l.st, l.origin
+	var taken []uint64
+	defer func() { st.j.retentionLinked(origin, taken) }()
 	for _, m := range origin.msgs.from(l.sseq + 1) {
 		subj, ok := l.takes(m.subj)
 		if !ok {
@@ -273,6 +275,7 @@ func (l *streamLink) catchUp() {
 		if e != nil {
 			return
 		}
+		taken = append(taken, m.seq)
 		l.sseq, l.stored = m.seq, m.seq
 		l.last = st.j.s.clock.Now()
 	}

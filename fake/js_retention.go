@@ -6,7 +6,8 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// retentionStored drops a message an interest stream has no consumer for.
+// retentionStored drops a message an interest stream has no consumer for: neither one of its
+// own nor a mirror's or source's.
 func (j *jetStream) retentionStored(st *stream, m *storedMsg) {
 	if st.cfg.Retention != jetstream.InterestPolicy {
 		return
@@ -16,7 +17,46 @@ func (j *jetStream) retentionStored(st *stream, m *storedMsg) {
 			return
 		}
 	}
+	if j.linkInterest(st, m.subj) {
+		return
+	}
 	st.remove(m.seq)
+}
+
+// linkInterest reports whether a connected mirror or source takes origin messages on subj,
+// through a consumer of its own on st.
+func (j *jetStream) linkInterest(st *stream, subj string) bool {
+	if j.linked == 0 {
+		return false
+	}
+	for _, other := range j.streams {
+		for _, l := range other.allLinks() {
+			if l.origin == st && l.connected && l.durable == nil && !l.muted {
+				if _, ok := l.takes(subj); ok {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// retentionLinked applies an origin's retention to the messages a mirror or source took from
+// it: its consumer acks none, so that on a work queue what it takes is gone, and on an interest
+// stream what no other consumer still wants.
+func (j *jetStream) retentionLinked(origin *stream, seqs []uint64) {
+	switch origin.cfg.Retention {
+	case jetstream.WorkQueuePolicy:
+		for _, seq := range seqs {
+			origin.remove(seq)
+		}
+	case jetstream.InterestPolicy:
+		for _, seq := range seqs {
+			if m := origin.get(seq); m != nil && origin.allAcked(m) {
+				origin.remove(seq)
+			}
+		}
+	}
 }
 
 // retentionAcked removes acked messages from work queue and interest streams.
