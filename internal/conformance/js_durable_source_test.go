@@ -44,21 +44,21 @@ func dsSourced(t *testing.T, env *natstest.Env, name string) jetstream.Stream {
 // dsAckedUpTo waits until consumer C's ack floor reaches stream sequence seq.
 func dsAckedUpTo(t *testing.T, c jetstream.Consumer, seq uint64) {
 	t.Helper()
-	deadline := time.Now().Add(patience)
+	ctx := waitCtx(t)
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
 	for {
-		info, err := c.Info(waitCtx(t))
+		info, err := c.Info(ctx)
 		if err != nil {
 			t.Fatalf("consumer info: %v", err)
 		}
 		if info.AckFloor.Stream >= seq && info.Delivered.Stream >= seq {
 			return
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("consumer C acked up to %d (delivered %d), want %d", info.AckFloor.Stream, info.Delivered.Stream, seq)
-		}
 		select {
-		case <-waitCtx(t).Done():
-		case <-time.After(10 * time.Millisecond):
+		case <-ctx.Done():
+			t.Fatalf("waited %v: consumer C acked up to %d (delivered %d), want %d", patience, info.AckFloor.Stream, info.Delivered.Stream, seq)
+		case <-tick.C:
 		}
 	}
 }
