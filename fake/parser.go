@@ -61,6 +61,7 @@ const (
 type reader struct {
 	state     readState
 	line      []byte // the current control line so far, when it spans reads
+	wordOnly  bool   // line is an op word and at most one blank: more blanks are skipped
 	skipOp    op
 	need      int    // payload bytes still to come, CRLF included
 	msg       []byte // the payload so far, when it spans reads
@@ -77,6 +78,7 @@ func (r *reader) feed(buf []byte, h handler) error {
 		case stSkip:
 			i := bytes.IndexByte(buf, '\n')
 			if i < 0 {
+				r.wordOnly = false
 				return nil
 			}
 			buf = buf[i+1:]
@@ -116,6 +118,17 @@ func (r *reader) feed(buf []byte, h handler) error {
 			} else {
 				chunk = buf[:i]
 			}
+			if r.wordOnly {
+				// More blanks after the op word: skipped, as nats-server skips them.
+				k := 0
+				for k < len(chunk) && isBlank(chunk[k]) {
+					k++
+				}
+				if k > 0 && !isBlank(r.line[len(r.line)-1]) {
+					r.line = append(r.line, ' ')
+				}
+				chunk = chunk[k:]
+			}
 			line := chunk
 			if r.line != nil {
 				r.line = append(r.line, chunk...)
@@ -132,13 +145,25 @@ func (r *reader) feed(buf []byte, h handler) error {
 					r.line, r.state, r.skipOp = nil, stSkip, o
 				case o != opNone && argStart >= 0 && len(line)-argStart > r.maxLine:
 					return errMaxControl
+				case o != opNone && argStart < 0:
+					// The op word and blanks at most: nats-server skips the blanks without keeping
+					// them, so however many come, the line keeps the word and one blank.
+					w := min(len(line), len(o.String())+1)
+					if r.line == nil {
+						r.line = append(make([]byte, 0, 64), line[:w]...)
+					} else {
+						r.line = r.line[:w]
+					}
+					r.wordOnly = true
+					return nil
 				case r.line == nil:
 					r.line = append(make([]byte, 0, 2*len(chunk)+16), chunk...)
 				}
+				r.wordOnly = false
 				return nil
 			}
 			buf = buf[i+1:]
-			r.line = nil
+			r.line, r.wordOnly = nil, false
 			if o == opNone || (argStart < 0 && o.argOp() && o != opConnect && o != opInfo && len(line) <= len(o.String())) {
 				return errUnknownOp // an empty line, or an op word cut short by the line's end
 			}
@@ -212,6 +237,8 @@ func (r *reader) classify(line []byte) (op, int, error) {
 	}
 	return opNone, -1, errUnknownOp
 }
+
+func isBlank(c byte) bool { return c == ' ' || c == '\t' }
 
 // prefixFold reports whether line and word agree, ignoring ASCII case, over their common length.
 func prefixFold(line []byte, word string) bool {

@@ -234,3 +234,40 @@ func TestSeedsAreWellFormed(t *testing.T) {
 		t.Fatal("unreachable")
 	}
 }
+
+// recorder is a handler that keeps the control lines it is given.
+type recorder struct{ ops []string }
+
+func (r *recorder) control(o op, arg []byte) (int, error) {
+	r.ops = append(r.ops, o.String()+" "+string(arg))
+	if o == opPub {
+		return 1, nil
+	}
+	return -1, nil
+}
+func (r *recorder) payload([]byte) error { return nil }
+
+// Blanks between an op word and its arguments are skipped as they come, as nats-server skips
+// them: the reader keeps none of them, however many there are.
+func TestReaderSkipsBlanksWithoutKeepingThem(t *testing.T) {
+	rd := &reader{maxLine: 4096}
+	h := &recorder{}
+	if err := rd.feed([]byte("PUB"), h); err != nil {
+		t.Fatal(err)
+	}
+	blanks := bytes.Repeat([]byte(" \t"), 32<<10)
+	for range 64 { // 4 MiB of blanks
+		if err := rd.feed(blanks, h); err != nil {
+			t.Fatal(err)
+		}
+		if cap(rd.line) > 64 {
+			t.Fatalf("the reader keeps %d bytes for a line of blanks", cap(rd.line))
+		}
+	}
+	if err := rd.feed([]byte("foo 1\r\nx\r\n"), h); err != nil {
+		t.Fatal(err)
+	}
+	if len(h.ops) != 1 || h.ops[0] != "PUB foo 1" {
+		t.Fatalf("control lines %q, want PUB foo 1", h.ops)
+	}
+}
