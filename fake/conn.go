@@ -65,8 +65,9 @@ type client struct {
 
 	// the outbound queue
 	outMu    sync.Mutex
-	out      []byte
-	spare    []byte
+	out      outBuf
+	spare    [][]byte // the chunk list of the last write, reused for the next queue
+	writer   chunkWriter
 	inFlight int
 	wake     chan struct{}
 	closing  bool
@@ -459,12 +460,12 @@ func (c *client) enqueue(b []byte) bool {
 		c.outMu.Unlock()
 		return false
 	}
-	if int64(len(c.out)+c.inFlight+len(b)) > c.srv.opts.maxPending {
+	if int64(c.out.len()+c.inFlight+len(b)) > c.srv.opts.maxPending {
 		c.outMu.Unlock()
 		c.slowConsumer()
 		return false
 	}
-	c.out = append(c.out, b...)
+	c.out.write(b)
 	c.outMu.Unlock()
 	c.signal()
 	return true
@@ -524,33 +525,31 @@ func (c *client) writeLoop() {
 		case <-c.wake:
 		case <-c.done:
 			c.outMu.Lock()
-			rest, flush := c.out, c.flushEnd
-			c.out = nil
+			rest, n := c.out.take(nil)
+			flush := c.flushEnd
 			c.outMu.Unlock()
-			if flush && !failed && len(rest) > 0 {
+			if flush && !failed && n > 0 {
 				c.nc.SetWriteDeadline(time.Now().Add(time.Second))
-				c.nc.Write(rest)
+				_ = c.writer.write(c.nc, rest)
+			} else {
+				releaseChunks(rest)
 			}
 			return
 		}
 		for {
 			c.outMu.Lock()
-			if len(c.out) == 0 || c.closing {
+			if c.out.len() == 0 || c.closing {
 				c.outMu.Unlock()
 				break
 			}
-			b := c.out
-			c.out = c.spare[:0]
-			c.inFlight = len(b)
+			chunks, n := c.out.take(c.spare)
+			c.spare = nil
+			c.inFlight = n
 			c.outMu.Unlock()
-			_, err := c.nc.Write(b)
+			err := c.writer.write(c.nc, chunks)
 			c.outMu.Lock()
 			c.inFlight = 0
-			if cap(b) <= 1<<20 { // a busy connection keeps a buffer of its usual size
-				c.spare = b[:0]
-			} else {
-				c.spare = nil
-			}
+			c.spare = chunks[:0]
 			c.outMu.Unlock()
 			if err != nil {
 				failed = true

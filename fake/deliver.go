@@ -159,35 +159,34 @@ func (s *Server) deliver(sub *subscription, m *message) bool {
 		c.outMu.Unlock()
 		return false
 	}
-	if int64(len(c.out)+c.inFlight+size+len(m.subject)+len(m.reply)+64) > s.opts.maxPending {
+	if int64(c.out.len()+c.inFlight+size+len(m.subject)+len(m.reply)+64) > s.opts.maxPending {
 		c.outMu.Unlock()
 		c.slowConsumer()
 		return false
 	}
-	b := c.out
+	o := &c.out
 	if hdr != nil {
-		b = append(b, "HMSG "...)
+		o.writeString("HMSG ")
 	} else {
-		b = append(b, "MSG "...)
+		o.writeString("MSG ")
 	}
-	b = append(b, m.subject...)
-	b = append(b, ' ')
-	b = append(b, sub.sid...)
-	b = append(b, ' ')
+	o.writeString(m.subject)
+	o.writeByte(' ')
+	o.writeString(sub.sid)
+	o.writeByte(' ')
 	if m.reply != "" {
-		b = append(b, m.reply...)
-		b = append(b, ' ')
+		o.writeString(m.reply)
+		o.writeByte(' ')
 	}
 	if hdr != nil {
-		b = strconv.AppendInt(b, int64(len(hdr)), 10)
-		b = append(b, ' ')
+		o.writeInt(len(hdr))
+		o.writeByte(' ')
 	}
-	b = strconv.AppendInt(b, int64(size), 10)
-	b = append(b, '\r', '\n')
-	b = append(b, hdr...)
-	b = append(b, m.data...)
-	b = append(b, '\r', '\n')
-	c.out = b
+	o.writeInt(size)
+	o.writeString("\r\n")
+	o.write(hdr)
+	o.write(m.data)
+	o.writeString("\r\n")
 	c.outMu.Unlock()
 	if f := m.flushBy; f != nil {
 		if f.pcd == nil {

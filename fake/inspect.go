@@ -54,7 +54,7 @@ func (s *Server) Clients() []ClientInfo {
 	out := make([]ClientInfo, 0, len(s.clients))
 	for _, c := range s.clients {
 		c.outMu.Lock()
-		pending, closing := len(c.out)+c.inFlight, c.closing
+		pending, closing := c.out.len()+c.inFlight, c.closing
 		c.outMu.Unlock()
 		if closing {
 			continue // on its way out: no longer a client of the server's
