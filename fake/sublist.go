@@ -37,7 +37,9 @@ type matchResult struct {
 }
 
 // sublist is the subject index: literal subjects by map, wildcard subscriptions by scan, and a
-// cache of results per published subject, dropped whenever a subscription comes or goes.
+// cache of results per published subject. A subscription that comes or goes drops only the
+// results it changes: a literal one its own subject's, a wildcard one those of the subjects it
+// matches.
 type sublist struct {
 	seq     uint64
 	literal map[string][]*subscription
@@ -71,7 +73,20 @@ func (l *sublist) insert(sub *subscription) {
 		l.literal[sub.subject] = append(l.literal[sub.subject], sub)
 	}
 	l.count++
-	clear(l.cache)
+	l.invalidate(sub.subject)
+}
+
+// invalidate drops the cached results a subscription on pattern changes.
+func (l *sublist) invalidate(pattern string) {
+	if !hasWildcard(pattern) {
+		delete(l.cache, pattern)
+		return
+	}
+	for subj := range l.cache {
+		if subject.Matches(pattern, subj) {
+			delete(l.cache, subj)
+		}
+	}
 }
 
 func (l *sublist) remove(sub *subscription) {
@@ -97,7 +112,7 @@ func (l *sublist) remove(sub *subscription) {
 	}
 	if ok {
 		l.count--
-		clear(l.cache)
+		l.invalidate(sub.subject)
 	}
 }
 
