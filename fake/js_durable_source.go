@@ -82,13 +82,7 @@ func (l *streamLink) catchUpDurable() {
 		}
 		dseq := c.record(m, dc)
 		if subj, ok := l.takes(m.subj); ok {
-			var e *apiError
-			if l.mirror {
-				_, _, e = st.ingestLinked(subj, m.hdr, m.data, &linkedMsg{mirror: true, seq: m.seq, ts: m.ts})
-			} else {
-				_, _, e = st.ingestLinked(subj, l.sourceHeader(m), m.data, &linkedMsg{})
-			}
-			if e != nil {
+			if e := l.store(subj, m); e != nil {
 				_, _ = c.resetTo(0)
 				return
 			}

@@ -258,21 +258,14 @@ func (l *streamLink) catchUp() {
 	defer func() { l.busy = false }()
 	st, origin := l.st, l.origin
 	var taken []uint64
-	defer func() { st.j.retentionLinked(origin, taken) }()
+	defer func() { st.j.retentionAcked(origin, nil, taken) }()
 	for _, m := range origin.msgs.from(l.sseq + 1) {
 		subj, ok := l.takes(m.subj)
 		if !ok {
 			l.sseq = m.seq
 			continue
 		}
-		var e *apiError
-		if l.mirror {
-			_, _, e = st.ingestLinked(subj, m.hdr, m.data, &linkedMsg{mirror: true, seq: m.seq, ts: m.ts})
-		} else {
-			hdr := l.sourceHeader(m)
-			_, _, e = st.ingestLinked(subj, hdr, m.data, &linkedMsg{})
-		}
-		if e != nil {
+		if e := l.store(subj, m); e != nil {
 			return
 		}
 		taken = append(taken, m.seq)
@@ -282,6 +275,18 @@ func (l *streamLink) catchUp() {
 	if origin.last > l.sseq {
 		l.sseq = origin.last // a mirror skips what the origin no longer holds
 	}
+}
+
+// store stores origin message m in the link's stream under subj: a mirror's with the origin's
+// sequence and time, a source's anew with its Nats-Stream-Source header.
+func (l *streamLink) store(subj string, m *storedMsg) *apiError {
+	var e *apiError
+	if l.mirror {
+		_, _, e = l.st.ingestLinked(subj, m.hdr, m.data, &linkedMsg{mirror: true, seq: m.seq, ts: m.ts})
+	} else {
+		_, _, e = l.st.ingestLinked(subj, l.sourceHeader(m), m.data, &linkedMsg{})
+	}
+	return e
 }
 
 // feedLinks brings the message st just stored to the streams that mirror or source it.

@@ -41,25 +41,8 @@ func (j *jetStream) linkInterest(st *stream, subj string) bool {
 	return false
 }
 
-// retentionLinked applies an origin's retention to the messages a mirror or source took from
-// it: its consumer acks none, so that on a work queue what it takes is gone, and on an interest
-// stream what no other consumer still wants.
-func (j *jetStream) retentionLinked(origin *stream, seqs []uint64) {
-	switch origin.cfg.Retention {
-	case jetstream.WorkQueuePolicy:
-		for _, seq := range seqs {
-			origin.remove(seq)
-		}
-	case jetstream.InterestPolicy:
-		for _, seq := range seqs {
-			if m := origin.get(seq); m != nil && origin.allAcked(m) {
-				origin.remove(seq)
-			}
-		}
-	}
-}
-
-// retentionAcked removes acked messages from work queue and interest streams.
+// retentionAcked removes acked messages from work queue and interest streams: acked by
+// consumer by, or taken by a mirror or source (by is nil), whose consumer acks none.
 func (j *jetStream) retentionAcked(st *stream, by *consumer, seqs []uint64) {
 	switch st.cfg.Retention {
 	case jetstream.WorkQueuePolicy:

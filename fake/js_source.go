@@ -198,7 +198,3 @@ func checkExternal(ext *jetstream.ExternalStream) *apiError {
 	}
 	return nil
 }
-
-// unsupportedLinkField is the place for what the fake would not do with mirrors and sources:
-// it does all a single server does.
-func unsupportedLinkField(*jetstream.StreamConfig) *apiError { return nil }

@@ -134,9 +134,6 @@ func normaliseStreamConfig(cfg *jetstream.StreamConfig) *apiError {
 	if e := unsupportedStreamField(cfg); e != nil {
 		return e
 	}
-	if e := unsupportedLinkField(cfg); e != nil {
-		return e
-	}
 	setStreamMetadata(cfg)
 	return nil
 }

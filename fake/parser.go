@@ -78,7 +78,6 @@ func (r *reader) feed(buf []byte, h handler) error {
 		case stSkip:
 			i := bytes.IndexByte(buf, '\n')
 			if i < 0 {
-				r.wordOnly = false
 				return nil
 			}
 			buf = buf[i+1:]
