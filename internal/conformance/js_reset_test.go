@@ -74,16 +74,23 @@ func TestJSResetToAckFloor(t *testing.T) {
 		if resp.ResetSeq != 1 || resp.ConsumerInfo == nil || resp.Name != "C" || resp.Stream != "S" || resp.NumPending != 10 {
 			t.Fatalf("reset: %+v, want consumer C at 1 with 10 pending", resp)
 		}
-		if got := spCountsOf(resp.ConsumerInfo); got != (spCounts{NumPending: 10}) {
-			t.Errorf("reset answer's figures %+v, want nothing delivered and 10 pending", got)
+		// Delivered is not compared. Back at the start, nats-server's file store holds no
+		// running state (all zero), so its info reads the state last written to disk: 0/0
+		// when the reset's own write has landed, 5/5 when an earlier flush is what is there.
+		// Which one a client sees is down to timing (on the container both have been seen,
+		// and infos taken after the answer said 5/5). The fake says 0/0.
+		got := spCountsOf(resp.ConsumerInfo)
+		got.Delivered = [2]uint64{}
+		if got != (spCounts{NumPending: 10}) {
+			t.Errorf("reset answer's figures %+v, want nothing pending an ack and 10 pending", got)
 		}
 		if resp.Delivered.Last != nil || resp.AckFloor.Last != nil {
 			t.Errorf("reset answer keeps last activity: %+v %+v", resp.Delivered, resp.AckFloor)
 		}
-		got := spDeliveries(t, spTake(t, c, 1))
+		taken := spDeliveries(t, spTake(t, c, 1))
 		want := spDelivery{Subject: "s.a", Data: "m0", Stream: 1, Consumer: 1, Delivered: 1, NumPending: 9}
-		if len(got) != 1 || got[0] != want {
-			t.Errorf("after reset: %+v, want %+v", got, want)
+		if len(taken) != 1 || taken[0] != want {
+			t.Errorf("after reset: %+v, want %+v", taken, want)
 		}
 	})
 }
