@@ -51,14 +51,17 @@ type client struct {
 	rd   reader
 
 	// owned by the reader goroutine
-	opts      connectOpts
-	connected bool
-	perms     *perms
-	pub       pubArgs
-	pubMsg    message                  // the message being routed, reused: route does not keep it
-	pcd       map[*client]struct{}     // connections written to while routing this read; woken after it
-	subs      map[string]*subscription // by sid; guarded by srv.mu for writes made elsewhere
-	activity  bool                     // this read published or changed subscriptions
+	opts        connectOpts
+	connected   bool
+	perms       *perms
+	pub         pubArgs
+	pubMsg      message                  // the message being routed, reused: route does not keep it
+	pcd         []*client                // connections written to while routing this read; woken after it
+	pcdSet      map[*client]struct{}     // pcd as a set, once it is too long to search
+	lastSubject string                   // the subject of the last PUB or HPUB
+	stalled     time.Duration            // how long this read has waited at slow receivers' gates (stall.go)
+	subs        map[string]*subscription // by sid; guarded by srv.mu for writes made elsewhere
+	activity    bool                     // this read published or changed subscriptions
 
 	liveMu sync.Mutex
 	live   liveness
@@ -69,6 +72,7 @@ type client struct {
 	spare    [][]byte // the chunk list of the last write, reused for the next queue
 	writer   chunkWriter
 	inFlight int
+	stall    chan struct{} // open while the queue is past three quarters of the limit (stall.go)
 	wake     chan struct{}
 	closing  bool
 	flushEnd bool // write what is queued before closing
@@ -118,6 +122,7 @@ func (c *client) readLoop() {
 		if n > 0 {
 			perr := c.rd.feed(buf[:n], c)
 			c.flushPending()
+			c.stalled = 0
 			if c.activity {
 				c.activity = false
 				c.heard()
@@ -319,7 +324,12 @@ func (c *client) pubArgs(o op, arg []byte) (int, error) {
 		c.srv.logf("fake: client %d: maximum payload exceeded: %d vs %d", c.id, size, c.srv.opts.maxPayload)
 		return -1, sendErr("Maximum Payload Violation")
 	}
-	c.pub = pubArgs{subject: string(subj), reply: string(reply), hdr: hdr}
+	// A publisher mostly repeats its subject: the last one is kept, and a PUB that repeats it
+	// reuses its string rather than allocating another.
+	if string(subj) != c.lastSubject {
+		c.lastSubject = string(subj)
+	}
+	c.pub = pubArgs{subject: c.lastSubject, reply: string(reply), hdr: hdr}
 	if c.opts.Pedantic && !validLiteral(c.pub.subject) {
 		c.sendErr("Invalid Publish Subject")
 	}
@@ -332,8 +342,6 @@ func (c *client) payload(p []byte) error {
 	c.activity = true
 	c.inMsgs.Add(1)
 	c.inBytes.Add(int64(len(p)))
-	c.srv.stats.inMsgs.Add(1)
-	c.srv.stats.inBytes.Add(int64(len(p)))
 	if reservedPublish(a.subject) || !c.perms.canPublish(a.subject) {
 		c.sendErr("Permissions Violation for Publish to " + strconv.Quote(a.subject))
 		return nil
@@ -359,10 +367,48 @@ func (c *client) payload(p []byte) error {
 // flushPending wakes the writers of the connections this read delivered to: once per read, not
 // once per message, so that a burst of publishes becomes a few large writes, as nats-server does.
 func (c *client) flushPending() {
-	for x := range c.pcd {
+	for i, x := range c.pcd {
 		x.signal()
+		c.pcd[i] = nil
 	}
-	clear(c.pcd)
+	c.pcd = c.pcd[:0]
+	if c.pcdSet != nil {
+		clear(c.pcdSet)
+	}
+}
+
+// pcdSearchMax is how long pcd grows before a set is kept beside it: a read that delivers to a
+// few connections searches a short slice and allocates nothing; a fan-out to many does not search.
+const pcdSearchMax = 16
+
+// notePending records that this read (c is its reader) wrote to x, for flushPending.
+func (c *client) notePending(x *client) {
+	n := len(c.pcd)
+	if n > 0 && c.pcd[n-1] == x {
+		return
+	}
+	if n < pcdSearchMax {
+		for _, y := range c.pcd {
+			if y == x {
+				return
+			}
+		}
+		c.pcd = append(c.pcd, x)
+		return
+	}
+	if c.pcdSet == nil {
+		c.pcdSet = make(map[*client]struct{}, 2*pcdSearchMax)
+	}
+	if len(c.pcdSet) == 0 {
+		for _, y := range c.pcd {
+			c.pcdSet[y] = struct{}{}
+		}
+	}
+	if _, ok := c.pcdSet[x]; ok {
+		return
+	}
+	c.pcdSet[x] = struct{}{}
+	c.pcd = append(c.pcd, x)
 }
 
 func (c *client) sub(arg []byte) error {
@@ -466,6 +512,7 @@ func (c *client) enqueue(b []byte) bool {
 		return false
 	}
 	c.out.write(b)
+	c.stallGateLocked()
 	c.outMu.Unlock()
 	c.signal()
 	return true
@@ -550,6 +597,7 @@ func (c *client) writeLoop() {
 			c.outMu.Lock()
 			c.inFlight = 0
 			c.spare = chunks[:0]
+			c.stallDoneLocked()
 			c.outMu.Unlock()
 			if err != nil {
 				failed = true

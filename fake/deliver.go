@@ -45,12 +45,7 @@ func (s *Server) route(m *message) {
 	s.mu.Unlock()
 
 	if eff.delay > 0 {
-		cp := m.clone()
-		s.clock.AfterFunc(eff.delay, func() {
-			for range eff.copies {
-				s.fanOut(cp, r.plain, queued)
-			}
-		})
+		s.fanOutLater(m.clone(), eff, r.plain, append([]*subscription(nil), queued...))
 		return
 	}
 	delivered := false
@@ -60,6 +55,16 @@ func (s *Server) route(m *message) {
 	if !delivered && m.reply != "" && !eff.drop {
 		s.noResponders(m)
 	}
+}
+
+// fanOutLater delivers m after eff's delay, eff's copies of it. (A function of its own, so that
+// route's list of picks stays on route's stack.)
+func (s *Server) fanOutLater(m *message, eff effect, plain, queued []*subscription) {
+	s.clock.AfterFunc(eff.delay, func() {
+		for range eff.copies {
+			s.fanOut(m, plain, queued)
+		}
+	})
 }
 
 // clone copies m's bytes, for a delivery that happens after the publisher's buffer is reused.
@@ -159,6 +164,16 @@ func (s *Server) deliver(sub *subscription, m *message) bool {
 		c.outMu.Unlock()
 		return false
 	}
+	if gate := c.stall; gate != nil && m.flushBy != nil {
+		full := int64(c.out.len()+c.inFlight) >= s.opts.maxPending
+		c.outMu.Unlock()
+		m.flushBy.stalledWait(c, gate, full)
+		c.outMu.Lock()
+		if c.closing {
+			c.outMu.Unlock()
+			return false
+		}
+	}
 	if int64(c.out.len()+c.inFlight+size+len(m.subject)+len(m.reply)+64) > s.opts.maxPending {
 		c.outMu.Unlock()
 		c.slowConsumer()
@@ -187,19 +202,15 @@ func (s *Server) deliver(sub *subscription, m *message) bool {
 	o.write(hdr)
 	o.write(m.data)
 	o.writeString("\r\n")
+	c.stallGateLocked()
 	c.outMu.Unlock()
 	if f := m.flushBy; f != nil {
-		if f.pcd == nil {
-			f.pcd = make(map[*client]struct{})
-		}
-		f.pcd[c] = struct{}{}
+		f.notePending(c)
 	} else {
 		c.signal()
 	}
 	c.outMsgs.Add(1)
 	c.outBytes.Add(int64(size))
-	s.stats.outMsgs.Add(1)
-	s.stats.outBytes.Add(int64(size))
 	return true
 }
 

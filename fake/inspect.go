@@ -135,14 +135,16 @@ type Stats struct {
 func (s *Server) Stats() Stats {
 	s.mu.Lock()
 	subs := 0
+	t := s.stats.gone
 	for _, c := range s.clients {
 		subs += len(c.subs)
+		t.add(c.traffic())
 	}
 	st := Stats{Connections: len(s.clients), Subscriptions: subs}
 	s.mu.Unlock()
 	st.TotalConnections = s.stats.totalConns.Load()
-	st.InMsgs, st.OutMsgs = s.stats.inMsgs.Load(), s.stats.outMsgs.Load()
-	st.InBytes, st.OutBytes = s.stats.inBytes.Load(), s.stats.outBytes.Load()
+	st.InMsgs, st.OutMsgs = t.inMsgs+s.stats.ownMsgs.Load(), t.outMsgs
+	st.InBytes, st.OutBytes = t.inBytes+s.stats.ownBytes.Load(), t.outBytes
 	st.SlowConsumers = s.stats.slowConsumers.Load()
 	return st
 }
@@ -173,8 +175,8 @@ func (s *Server) PublishMsg(m *nats.Msg) error {
 	if len(hdr)+len(m.Data) > int(s.opts.maxPayload) {
 		return fmt.Errorf("fake: publish on %q: %w", m.Subject, nats.ErrMaxPayload)
 	}
-	s.stats.inMsgs.Add(1)
-	s.stats.inBytes.Add(int64(len(hdr) + len(m.Data)))
+	s.stats.ownMsgs.Add(1)
+	s.stats.ownBytes.Add(int64(len(hdr) + len(m.Data)))
 	s.route(&message{subject: m.Subject, reply: m.Reply, hdr: hdr, data: m.Data})
 	return nil
 }

@@ -31,9 +31,10 @@ var ErrNotAccepting = errors.New("fake: server is not accepting connections")
 // A Server is an in-memory NATS server. Make one with NewServer or Run; its methods are safe for
 // concurrent use.
 type Server struct {
-	opts  *options
-	id    string
-	clock *clock
+	opts    *options
+	id      string
+	clock   *clock
+	noStall bool // started in a testing/synctest bubble: publishers are never stalled (stall.go)
 
 	ln       net.Listener
 	addr     string // the address listened on, kept while refusing connections
@@ -60,10 +61,29 @@ type Server struct {
 	js *jetStream // nil with WithoutJetStream
 }
 
-// counters are the server's totals, updated atomically.
+// counters are the server's totals that are not a connection's. A connection counts its own
+// messages and bytes (no cache line shared by every publisher); Stats adds up the connections
+// there are and those that have gone.
 type counters struct {
-	inMsgs, outMsgs, inBytes, outBytes atomic.Int64
-	slowConsumers, totalConns          atomic.Int64
+	ownMsgs, ownBytes         atomic.Int64 // the server's own publishes (Server.Publish)
+	slowConsumers, totalConns atomic.Int64
+	stalls                    atomic.Int64 // publishers held at a slow receiver's gate
+	gone                      traffic      // what closed connections did; guarded by Server.mu
+}
+
+// traffic is a connection's or a server's messages and bytes, in and out.
+type traffic struct{ inMsgs, outMsgs, inBytes, outBytes int64 }
+
+// traffic reads c's counters.
+func (c *client) traffic() traffic {
+	return traffic{c.inMsgs.Load(), c.outMsgs.Load(), c.inBytes.Load(), c.outBytes.Load()}
+}
+
+func (t *traffic) add(u traffic) {
+	t.inMsgs += u.inMsgs
+	t.outMsgs += u.outMsgs
+	t.inBytes += u.inBytes
+	t.outBytes += u.outBytes
 }
 
 // NewServer starts a server on 127.0.0.1 on a free port (WithAddr for another address,
@@ -80,6 +100,7 @@ func NewServer(opts ...Option) (*Server, error) {
 		opts:      o,
 		id:        "NFAKE" + nuid.Next(),
 		clock:     newClock(),
+		noStall:   bubble.In(),
 		clients:   make(map[uint64]*client),
 		rng:       rand.New(rand.NewPCG(o.seed, o.seed^0x9e3779b97f4a7c15)),
 		jitter:    rand.New(rand.NewPCG(o.seed^0x6a09e667f3bcc908, o.seed)),
@@ -366,6 +387,9 @@ func (s *Server) AcceptConnections() error {
 // removeClient forgets c and its subscriptions.
 func (s *Server) removeClient(c *client) {
 	s.mu.Lock()
+	if _, ok := s.clients[c.id]; ok {
+		s.stats.gone.add(c.traffic())
+	}
 	delete(s.clients, c.id)
 	delete(s.pinged, c)
 	changed := false
