@@ -121,9 +121,14 @@ func TestTimedPriorityPinnedConsumeHandover(t *testing.T) {
 		s := pgStream(t, env, 50)
 		c := pgConsumer(t, s, jetstream.PriorityPolicyPinned, ttl)
 		unpinned := pgUnpinned(t, env)
+		// A short heartbeat: nats.go v1.55.0's Consume skips a refill while its previous pull
+		// request is still being sent, and when the last message it waits for comes in that
+		// moment (the fake answers a request before the client's publish returns) it asks again
+		// only once two heartbeats have gone by without one (30 s by default).
+		opts := []jetstream.PullConsumeOpt{jetstream.PullPriorityGroup("A"), jetstream.PullMaxMessages(20),
+			jetstream.PullExpiry(2 * time.Second), jetstream.PullHeartbeat(900 * time.Millisecond)}
 		first := make(chan jetstream.Msg, 100)
-		cc1, err := c.Consume(func(m jetstream.Msg) { _ = m.Ack(); first <- m },
-			jetstream.PullPriorityGroup("A"), jetstream.PullMaxMessages(20))
+		cc1, err := c.Consume(func(m jetstream.Msg) { _ = m.Ack(); first <- m }, opts...)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -134,8 +139,7 @@ func TestTimedPriorityPinnedConsumeHandover(t *testing.T) {
 			t.Fatal(err)
 		}
 		second := make(chan jetstream.Msg, 100)
-		cc2, err := other.Consume(func(m jetstream.Msg) { _ = m.Ack(); second <- m },
-			jetstream.PullPriorityGroup("A"), jetstream.PullMaxMessages(20))
+		cc2, err := other.Consume(func(m jetstream.Msg) { _ = m.Ack(); second <- m }, opts...)
 		if err != nil {
 			t.Fatal(err)
 		}
