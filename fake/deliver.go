@@ -57,8 +57,8 @@ func (s *Server) route(m *message) {
 	}
 }
 
-// fanOutLater delivers m after eff's delay, eff's copies of it. (A function of its own, so that
-// route's list of picks stays on route's stack.)
+// fanOutLater delivers m after eff's delay, eff's copies of it. route hands it a copy of its
+// picks, so that route's own list stays on its stack.
 func (s *Server) fanOutLater(m *message, eff effect, plain, queued []*subscription) {
 	s.clock.AfterFunc(eff.delay, func() {
 		for range eff.copies {
