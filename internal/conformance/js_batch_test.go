@@ -220,6 +220,18 @@ func TestJSBatchInvalidID(t *testing.T) {
 	})
 }
 
+// TestJSBatchIDQuotedAsGo: the commit's ack quotes the batch id as Go's %q does, as nats-server
+// writes it: a byte that is not UTF-8 comes out as \xff, which is not JSON, and a quote as \".
+func TestJSBatchIDQuotedAsGo(t *testing.T) {
+	eachJS(t, func(t *testing.T, env *natstest.Env) {
+		baStream(t, env)
+		got := baSend(t, env, baMsg("b.1", "x", "q\xff\"b", 1, "Nats-Batch-Commit", "1"))
+		if want := `{"stream":"B","seq":1,"batch":"q\xff\"b","count":1}`; string(got) != want {
+			t.Errorf("ack %q, want %q", got, want)
+		}
+	})
+}
+
 // TestJSBatchGap: a message whose sequence does not follow drops the batch with a
 // BATCH_ABANDONED advisory ("incomplete"); its later messages find no batch.
 func TestJSBatchGap(t *testing.T) {
