@@ -1,6 +1,8 @@
 package fake
 
 import (
+	"cmp"
+	"slices"
 	"strings"
 	"sync/atomic"
 
@@ -36,19 +38,29 @@ type matchResult struct {
 	groups []queueGroup
 }
 
-// sublist is the subject index: literal subjects by map, wildcard subscriptions by scan, and a
-// cache of results per published subject. A subscription that comes or goes drops only the
-// results it changes: a literal one its own subject's, a wildcard one those of the subjects it
-// matches.
+// sublist is the subject index: literal subjects by map, wildcard subscriptions in a level trie
+// (subtrie.go), and a cache of results per published subject. A subscription that comes or goes
+// drops only the results it changes: a literal one its own subject's, a wildcard one those of
+// the subjects it matches.
 type sublist struct {
 	seq     uint64
 	literal map[string][]*subscription
-	wild    []*subscription
-	count   int
-	cache   map[string]*matchResult
+	wild    trieNode
+	// dead holds the wildcard subscriptions whose subject has whitespace in it: as in
+	// subject.Matches, nothing reaches them
+	dead  []*subscription
+	count int
+	cache map[string]*matchResult
 }
 
 const maxCache = 4096
+
+// patternSpaces make a subscription subject match nothing, and wireSpaces a published subject
+// reach no wildcard, as in subject.Matches.
+const (
+	patternSpaces = " \t\n\r\f"
+	wireSpaces    = " \t\n\r"
+)
 
 func (l *sublist) init() {
 	l.literal = make(map[string][]*subscription)
@@ -67,10 +79,13 @@ func hasWildcard(s string) bool {
 func (l *sublist) insert(sub *subscription) {
 	l.seq++
 	sub.seq = l.seq
-	if hasWildcard(sub.subject) {
-		l.wild = append(l.wild, sub)
-	} else {
+	switch {
+	case !hasWildcard(sub.subject):
 		l.literal[sub.subject] = append(l.literal[sub.subject], sub)
+	case strings.ContainsAny(sub.subject, patternSpaces):
+		l.dead = append(l.dead, sub)
+	default:
+		l.wild.add(sub)
 	}
 	l.count++
 	l.invalidate(sub.subject)
@@ -90,25 +105,20 @@ func (l *sublist) invalidate(pattern string) {
 }
 
 func (l *sublist) remove(sub *subscription) {
-	del := func(list []*subscription) ([]*subscription, bool) {
-		for i, x := range list {
-			if x == sub {
-				return append(list[:i:i], list[i+1:]...), true
-			}
-		}
-		return list, false
-	}
 	var ok bool
-	if hasWildcard(sub.subject) {
-		l.wild, ok = del(l.wild)
-	} else {
+	switch {
+	case !hasWildcard(sub.subject):
 		var list []*subscription
-		list, ok = del(l.literal[sub.subject])
+		list, ok = without(l.literal[sub.subject], sub)
 		if len(list) == 0 {
 			delete(l.literal, sub.subject)
 		} else {
 			l.literal[sub.subject] = list
 		}
+	case strings.ContainsAny(sub.subject, patternSpaces):
+		l.dead, ok = without(l.dead, sub)
+	default:
+		ok = l.wild.drop(sub, sub.subject)
 	}
 	if ok {
 		l.count--
@@ -122,27 +132,25 @@ func (l *sublist) all() []*subscription {
 	for _, list := range l.literal {
 		out = append(out, list...)
 	}
-	return append(out, l.wild...)
+	l.wild.each(func(sub *subscription) { out = append(out, sub) })
+	return append(out, l.dead...)
 }
 
-// match returns the subscriptions subj reaches. The result is shared: do not modify it.
+// match returns the subscriptions subj reaches, in the order they were made. The result is
+// shared: do not modify it.
 func (l *sublist) match(subj string) *matchResult {
 	if r, ok := l.cache[subj]; ok {
 		return r
 	}
 	r := &matchResult{}
 	if routable(subj) {
-		var hits []*subscription
 		lit := l.literal[subj]
-		for _, sub := range l.wild {
-			if subject.Matches(sub.subject, subj) {
-				hits = append(hits, sub)
+		hits := lit
+		if !strings.ContainsAny(subj, wireSpaces) {
+			if wild := l.wild.match(subj, nil); len(wild) > 0 {
+				slices.SortFunc(wild, func(a, b *subscription) int { return cmp.Compare(a.seq, b.seq) })
+				hits = mergeBySeq(lit, wild)
 			}
-		}
-		if len(hits) > 0 {
-			hits = mergeBySeq(lit, hits)
-		} else {
-			hits = lit
 		}
 		for _, sub := range hits {
 			if sub.queue == "" {

@@ -1,8 +1,14 @@
 package fake
 
 import (
+	"cmp"
+	"math/rand/v2"
+	"slices"
 	"strconv"
+	"strings"
 	"testing"
+
+	"github.com/natskit/natskit/internal/subject"
 )
 
 // BenchmarkSublistChurn: an index with 1,000 wildcard subscriptions, where a publish on a
@@ -70,5 +76,107 @@ func TestSublistInvalidatesWhatChanges(t *testing.T) {
 	l.remove(lit)
 	if r := l.match("x.y"); len(r.plain) != 0 {
 		t.Fatalf("x.y reaches %d after its subscription went, want 0", len(r.plain))
+	}
+}
+
+// The index routes as subject.Matches decides, subscription by subscription, in the order the
+// subscriptions were made, through inserts and removals in any order: the trie against a scan.
+func TestSublistMatchesAsScan(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	toks := []string{"a", "b", "c", "*", ">", "a*", "b>"}
+	pattern := func() string {
+		n := 1 + rng.IntN(4)
+		parts := make([]string, n)
+		for i := range parts {
+			parts[i] = toks[rng.IntN(len(toks))]
+			if parts[i] == ">" && i != n-1 {
+				parts[i] = "c"
+			}
+		}
+		return strings.Join(parts, ".")
+	}
+	published := func() string {
+		n := 1 + rng.IntN(5)
+		parts := make([]string, n)
+		for i := range parts {
+			parts[i] = []string{"a", "b", "c", "*", ">", "a*", "d"}[rng.IntN(7)]
+		}
+		return strings.Join(parts, ".")
+	}
+	var l sublist
+	l.init()
+	var live []*subscription
+	for round := range 4000 {
+		if len(live) > 0 && rng.IntN(3) == 0 {
+			i := rng.IntN(len(live))
+			l.remove(live[i])
+			live = append(live[:i], live[i+1:]...)
+		} else {
+			sub := &subscription{subject: pattern(), sid: strconv.Itoa(round)}
+			if rng.IntN(4) == 0 {
+				sub.queue = "q"
+			}
+			l.insert(sub)
+			live = append(live, sub)
+		}
+		for range 3 {
+			subj := published()
+			var want []*subscription
+			for _, sub := range live { // live is in the order of insertion
+				if subject.Matches(sub.subject, subj) {
+					want = append(want, sub)
+				}
+			}
+			r := l.match(subj)
+			got := append([]*subscription(nil), r.plain...)
+			for _, g := range r.groups {
+				got = append(got, g.members...)
+			}
+			slices.SortFunc(got, func(a, b *subscription) int { return cmp.Compare(a.seq, b.seq) })
+			if !slices.Equal(got, want) {
+				t.Fatalf("round %d: %s reaches %s, want %s", round, subj, sids(got), sids(want))
+			}
+			if len(r.plain) > 1 && !slices.IsSortedFunc(r.plain, func(a, b *subscription) int { return cmp.Compare(a.seq, b.seq) }) {
+				t.Fatalf("round %d: %s: plain subscriptions out of order: %s", round, subj, sids(r.plain))
+			}
+		}
+		if len(l.all()) != len(live) || l.count != len(live) {
+			t.Fatalf("round %d: the index lists %d (count %d), want %d", round, len(l.all()), l.count, len(live))
+		}
+	}
+	for _, sub := range live {
+		l.remove(sub)
+	}
+	if !l.wild.empty() || len(l.literal) != 0 {
+		t.Fatal("the index keeps nodes after every subscription went")
+	}
+}
+
+func sids(list []*subscription) string {
+	var b strings.Builder
+	for _, s := range list {
+		b.WriteString(s.subject + "#" + s.sid + " ")
+	}
+	return b.String()
+}
+
+// BenchmarkSublistManyWildcards: 10,000 wildcard subscriptions, and publishes on subjects never
+// seen before (each misses the cache), as with an id in every subject.
+func BenchmarkSublistManyWildcards(b *testing.B) {
+	var l sublist
+	l.init()
+	for i := range 2500 {
+		n := strconv.Itoa(i)
+		for _, p := range []string{"w." + n + ".*", "w.*." + n, "w." + n + ".>", "w.*.*." + n} {
+			l.insert(&subscription{subject: p, sid: p})
+		}
+	}
+	i := 0
+	for b.Loop() {
+		subj := "w." + strconv.Itoa(i%2500) + "." + strconv.Itoa(i)
+		if r := l.match(subj); len(r.plain) < 2 {
+			b.Fatalf("%s matched %d", subj, len(r.plain))
+		}
+		i++
 	}
 }

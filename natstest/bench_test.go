@@ -128,15 +128,18 @@ func BenchmarkRequestReply(b *testing.B) {
 	}
 }
 
-// BenchmarkPubSubThroughput: 128-byte messages published back to back on one connection and
-// handled on others: one subscriber, three subscribers (each gets every message), or a queue
-// group of three (each message goes to one). One op is one published message.
+// BenchmarkPubSubThroughput: messages published back to back on one connection and handled on
+// others: one subscriber (128 B, 1 KiB and 64 KiB payloads), three subscribers (each gets every
+// message), or a queue group of three (each message goes to one). One op is one published
+// message.
 func BenchmarkPubSubThroughput(b *testing.B) {
 	for _, shape := range []struct {
 		name        string
 		subs, share int // subscribers, and how many of them receive each message
 		queue       string
-	}{{"1sub", 1, 1, ""}, {"3subs", 3, 3, ""}, {"queue3", 3, 1, "q"}} {
+		size        int
+	}{{"1sub", 1, 1, "", 128}, {"1sub-1KiB", 1, 1, "", 1 << 10}, {"1sub-64KiB", 1, 1, "", 64 << 10},
+		{"3subs", 3, 3, "", 128}, {"queue3", 3, 1, "q", 128}} {
 		for _, bc := range proxyBackends {
 			b.Run(shape.name+"/"+bc.name, func(b *testing.B) {
 				env := New(b, append(bc.opts[:len(bc.opts):len(bc.opts)], WithJetStream(false))...)
@@ -157,7 +160,7 @@ func BenchmarkPubSubThroughput(b *testing.B) {
 				if err := env.WaitForInterest(context.Background(), "tp", shape.subs); err != nil {
 					b.Fatal(err)
 				}
-				pub, data := env.Connect(), make([]byte, 128)
+				pub, data := env.Connect(), make([]byte, shape.size)
 				b.SetBytes(int64(len(data)))
 				want.Store(int64(b.N * shape.share))
 				b.ResetTimer()
