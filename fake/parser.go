@@ -57,6 +57,9 @@ const (
 	stPayload                  // inside a payload and its closing CRLF
 )
 
+// maxSpare is the largest payload storage a connection keeps for reuse.
+const maxSpare = 256 << 10
+
 // reader is the parse state of one connection.
 type reader struct {
 	state     readState
@@ -65,6 +68,7 @@ type reader struct {
 	skipOp    op
 	need      int    // payload bytes still to come, CRLF included
 	msg       []byte // the payload so far, when it spans reads
+	spare     []byte // msg's storage once its payload is handled, for the next one to reuse
 	size      int    // the payload size, CRLF excluded
 	maxLine   int    // the longest argument list allowed (nats-server's max_control_line)
 	authFirst bool   // the next op must be CONNECT (authorization required and not yet given)
@@ -96,7 +100,11 @@ func (r *reader) feed(buf []byte, h handler) error {
 			}
 			n := min(r.need, len(buf))
 			if r.msg == nil {
-				r.msg = make([]byte, 0, r.size+2)
+				if cap(r.spare) >= r.size+2 {
+					r.msg, r.spare = r.spare[:0], nil
+				} else {
+					r.msg = make([]byte, 0, r.size+2)
+				}
 			}
 			r.msg = append(r.msg, buf[:n]...)
 			r.need -= n
@@ -105,7 +113,13 @@ func (r *reader) feed(buf []byte, h handler) error {
 				p := r.msg
 				r.msg = nil
 				r.need = len(p)
-				if err := r.endPayload(p, h); err != nil {
+				err := r.endPayload(p, h)
+				// The handler keeps no part of a payload (it cannot keep one that lies in the
+				// read buffer either), so the next payload that spans reads may reuse p.
+				if cap(p) <= maxSpare {
+					r.spare = p
+				}
+				if err != nil {
 					return err
 				}
 			}

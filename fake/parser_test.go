@@ -271,3 +271,46 @@ func TestReaderSkipsBlanksWithoutKeepingThem(t *testing.T) {
 		t.Fatalf("control lines %q, want PUB foo 1", h.ops)
 	}
 }
+
+// sizedPayloads is a handler whose PUBs announce size bytes, and which keeps a copy of each
+// payload, as a handler must (the reader reuses what it hands over).
+type sizedPayloads struct {
+	size int
+	got  [][]byte
+}
+
+func (h *sizedPayloads) control(op, []byte) (int, error) { return h.size, nil }
+func (h *sizedPayloads) payload(p []byte) error {
+	h.got = append(h.got, bytes.Clone(p))
+	return nil
+}
+
+// A payload that spans reads is gathered in storage the next such payload reuses: each comes
+// out whole and its own, and gathering one after the first allocates nothing.
+func TestReaderReusesSpanningPayloads(t *testing.T) {
+	const size = 40 << 10
+	rd := &reader{maxLine: 4096}
+	h := &sizedPayloads{size: size}
+	frame := func(fill byte) []byte {
+		return append(append([]byte("PUB s 40960\r\n"), bytes.Repeat([]byte{fill}, size)...), "\r\n"...)
+	}
+	feed := func(b []byte) {
+		for len(b) > 0 { // in reads of 16 KiB, so every payload spans several
+			n := min(len(b), 16<<10)
+			if err := rd.feed(b[:n], h); err != nil {
+				t.Fatal(err)
+			}
+			b = b[n:]
+		}
+	}
+	a, b := frame('a'), frame('b')
+	feed(a)
+	feed(b)
+	if len(h.got) != 2 || !bytes.Equal(h.got[0], bytes.Repeat([]byte{'a'}, size)) || !bytes.Equal(h.got[1], bytes.Repeat([]byte{'b'}, size)) {
+		t.Fatalf("payloads out of the reader are not the ones sent (%d of them)", len(h.got))
+	}
+	h.got = make([][]byte, 0, 1000)
+	if allocs := testing.AllocsPerRun(100, func() { feed(a) }); allocs > 1 {
+		t.Errorf("a payload spanning reads allocates %v times, want only the handler's copy", allocs)
+	}
+}
