@@ -39,7 +39,7 @@ const (
 // untimed), drained by a durable pull consumer with Fetch(500) and an explicit Ack of each
 // message, until the stream reports no messages left. One op is one whole drain.
 func BenchmarkWorkQueueDrain(b *testing.B) {
-	for _, n := range []int{100_000, 300_000} {
+	for _, n := range []int{1_000, 100_000, 1_000_000} {
 		b.Run(scaleName(n), func(b *testing.B) {
 			benchInProcess(b, func(b *testing.B, env *Env) {
 				ctx, js, pub := context.Background(), env.JetStream(), newScalePublisher(b, env)
@@ -113,7 +113,7 @@ func BenchmarkConsumerThroughput200k(b *testing.B) {
 // limit (untimed); timed, 50k more 128-byte messages published with PublishAsync, each evicting
 // the oldest. One op is the 50k messages.
 func BenchmarkStreamMaxMsgsEviction(b *testing.B) {
-	for _, size := range []int{1_000, 1_000_000} {
+	for _, size := range []int{1_000, 100_000, 1_000_000} {
 		b.Run(scaleName(size), func(b *testing.B) {
 			benchInProcess(b, func(b *testing.B, env *Env) {
 				ctx, pub := context.Background(), newScalePublisher(b, env)
@@ -207,6 +207,7 @@ func scaleStream(b *testing.B, js jetstream.JetStream, cfg jetstream.StreamConfi
 // counts the publishes the server refused.
 type scalePublisher struct {
 	js     jetstream.JetStream
+	opts   []jetstream.PublishOpt // for every publish, after the stall wait
 	mu     sync.Mutex
 	failed int
 	first  error
@@ -237,7 +238,7 @@ func (p *scalePublisher) publish(b *testing.B, n int, subjects []string, from in
 	data := make([]byte, scaleMsgSize)
 	for i := range n {
 		subj := subjects[(from+i)%len(subjects)]
-		if _, err := p.js.PublishAsync(subj, data, jetstream.WithStallWait(scaleWait)); err != nil {
+		if _, err := p.js.PublishAsync(subj, data, append([]jetstream.PublishOpt{jetstream.WithStallWait(scaleWait)}, p.opts...)...); err != nil {
 			b.Fatalf("publish %d of %d on %s: %v", i+1, n, subj, err)
 		}
 	}
