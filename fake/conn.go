@@ -447,7 +447,7 @@ func (c *client) sub(arg []byte) error {
 	}
 	c.subs[sub.sid] = sub
 	s.subs.insert(sub)
-	s.interestChangedLocked()
+	s.interestChangedLocked(sub.subject)
 	s.mu.Unlock()
 	c.ok()
 	return nil
@@ -495,7 +495,7 @@ func (s *Server) unsubscribeLocked(sub *subscription) {
 		delete(sub.client.subs, sub.sid)
 	}
 	s.subs.remove(sub)
-	s.interestChangedLocked()
+	s.interestChangedLocked(sub.subject)
 }
 
 // enqueue queues b to be written to the client. Past the server's pending limit the client is

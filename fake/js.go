@@ -27,11 +27,16 @@ type jetStream struct {
 	call     *apiCall      // the API request being answered
 	kick     chan struct{} // interest changed: push consumers may deliver
 	watching bool
-	done     chan struct{}
-	wg       sync.WaitGroup
-	apiSubs  []*subscription
-	sampler  *rand.Rand // ack sampling (sample_freq), from the server's seed; under mu
-	linked   int        // the mirrors and sources of all streams
+	interest interestChanges // the subscriptions that came or went since the watcher last looked
+	// push indexes the push consumers by deliver subject, rebuilt once pushGen has moved on
+	// (a push consumer made, deleted or given another deliver subject); under mu
+	push             map[string][]*consumer
+	pushGen, pushFor uint64
+	done             chan struct{}
+	wg               sync.WaitGroup
+	apiSubs          []*subscription
+	sampler          *rand.Rand // ack sampling (sample_freq), from the server's seed; under mu
+	linked           int        // the mirrors and sources of all streams
 }
 
 func newJetStream(s *Server) *jetStream {
@@ -89,36 +94,6 @@ func (j *jetStream) unlock() {
 		} else {
 			j.s.route(m)
 		}
-	}
-}
-
-// watchInterest lets push consumers deliver once a subscription for them appears.
-func (j *jetStream) watchInterest() {
-	defer j.wg.Done()
-	for {
-		select {
-		case <-j.done:
-			return
-		case <-j.kick:
-		}
-		j.lock()
-		if !j.closed {
-			for _, st := range j.streams {
-				for _, c := range st.consumers {
-					if c.isPush() {
-						c.deliverPush()
-					}
-				}
-			}
-		}
-		j.unlock()
-	}
-}
-
-func (j *jetStream) interestChanged() {
-	select {
-	case j.kick <- struct{}{}:
-	default:
 	}
 }
 

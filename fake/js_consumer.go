@@ -105,6 +105,9 @@ func (st *stream) newConsumer(cfg jetstream.ConsumerConfig) *consumer {
 	c.ackFloor = seqPair{0, c.sseq - 1}
 	c.lastActive = st.j.s.clock.Now()
 	st.consumers[c.name] = c
+	if c.isPush() {
+		st.j.pushMoved()
+	}
 	c.scheduleInactive()
 	c.schedulePause()
 	return c
@@ -329,6 +332,9 @@ func (c *consumer) delete() {
 		l.durableGone()
 	}
 	delete(c.st.consumers, c.name)
+	if c.isPush() {
+		c.st.j.pushMoved()
+	}
 	c.st.j.retentionChanged(c.st)
 }
 

@@ -242,6 +242,7 @@ func (c *consumer) update(cfg jetstream.ConsumerConfig) *apiError {
 	c.setFilters()
 	if cfg.DeliverSubject != old.DeliverSubject {
 		c.expirePending()
+		c.st.j.pushMoved()
 	}
 	c.kick()
 	if c.isPush() {

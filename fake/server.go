@@ -392,23 +392,24 @@ func (s *Server) removeClient(c *client) {
 	}
 	delete(s.clients, c.id)
 	delete(s.pinged, c)
-	changed := false
+	var changed []string
 	for _, sub := range c.subs {
 		s.subs.remove(sub)
-		changed = true
+		changed = append(changed, sub.subject)
 	}
-	if changed {
-		s.interestChangedLocked()
+	if len(changed) > 0 {
+		s.interestChangedLocked(changed...)
 	}
 	s.mu.Unlock()
 }
 
-// interestChangedLocked wakes WaitForInterest callers. s.mu must be held.
-func (s *Server) interestChangedLocked() {
+// interestChangedLocked wakes WaitForInterest callers, and the push consumers whose deliver
+// subject the subscriptions on subjects, come or gone, match. s.mu must be held.
+func (s *Server) interestChangedLocked(subjects ...string) {
 	close(s.interestC)
 	s.interestC = make(chan struct{})
 	if s.js != nil {
-		s.js.interestChanged()
+		s.js.interestChanged(subjects)
 	}
 }
 

@@ -12,7 +12,8 @@ import (
 // BenchmarkManySubscriptions: one connection holds 10,000 wildcard subscriptions (w.N.*, w.*.N,
 // w.N.> and w.*.*.N for N below 2,500) while another publishes 128 B messages on w.<i mod
 // 2500>.<i>, a subject never seen before each time (an id in every subject): each reaches
-// w.N.* and w.N.>, and the first 2,500 also w.*.i. One op is one published message.
+// w.N.* and w.N.>, and the first 2,500 also w.*.i. One op is one published message. heapB/sub
+// is the live heap the subscriptions added, client and server, divided by 10,000.
 func BenchmarkManySubscriptions(b *testing.B) {
 	for _, bc := range benchBackends {
 		b.Run(bc.name, func(b *testing.B) {
@@ -20,6 +21,7 @@ func BenchmarkManySubscriptions(b *testing.B) {
 			want := 2*b.N + min(b.N, 2500)
 			ch := make(chan *nats.Msg, want) // room for all: the client drops what a full channel cannot take
 			subc := env.Connect()
+			before := liveHeap()
 			for n := range 2500 {
 				ns := strconv.Itoa(n)
 				for _, p := range []string{"w." + ns + ".*", "w.*." + ns, "w." + ns + ".>", "w.*.*." + ns} {
@@ -36,6 +38,9 @@ func BenchmarkManySubscriptions(b *testing.B) {
 			if err := env.WaitForInterest(context.Background(), "w.0.1.2499", 1); err != nil {
 				b.Fatal(err)
 			}
+			// the heap the subscriptions take, client and server (in process, the embedded
+			// server's heap is the test's; the client's share is the same on both backends)
+			b.ReportMetric(float64(liveHeap()-before)/10000, "heapB/sub")
 			done := make(chan int, 1)
 			go func() {
 				got := 0
