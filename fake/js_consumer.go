@@ -105,6 +105,7 @@ func (st *stream) newConsumer(cfg jetstream.ConsumerConfig) *consumer {
 	c.ackFloor = seqPair{0, c.sseq - 1}
 	c.lastActive = st.j.s.clock.Now()
 	st.consumers[c.name] = c
+	st.consumersChanged()
 	if c.isPush() {
 		st.j.pushMoved()
 	}
@@ -115,6 +116,7 @@ func (st *stream) newConsumer(cfg jetstream.ConsumerConfig) *consumer {
 
 func (c *consumer) setFilters() {
 	c.filters = consumerFilters(c.cfg)
+	c.st.consumersChanged()
 	c.scanFrom, c.scanTo = 0, 0
 	c.covers = len(c.filters) == 0
 	// A mirror or a stream with sources holds subjects beyond its own (a mirror has none).
@@ -332,6 +334,7 @@ func (c *consumer) delete() {
 		l.durableGone()
 	}
 	delete(c.st.consumers, c.name)
+	c.st.consumersChanged()
 	if c.isPush() {
 		c.st.j.pushMoved()
 	}

@@ -12,10 +12,10 @@ func (j *jetStream) retentionStored(st *stream, m *storedMsg) {
 	if st.cfg.Retention != jetstream.InterestPolicy {
 		return
 	}
-	for _, c := range st.consumers {
-		if c.matches(m.subj) {
-			return
-		}
+	taking := st.consumersFor(m.subj)
+	st.doneWithConsumers(taking)
+	if len(taking) > 0 {
+		return
 	}
 	if j.linkInterest(st, m.subj) {
 		return

@@ -324,9 +324,11 @@ func (st *stream) put(subj string, hdr, data []byte, now time.Time, rollup strin
 	if ttl > 0 {
 		st.scheduleTTL()
 	}
-	for _, c := range st.consumers {
+	taking := st.consumersFor(m.subj)
+	for _, c := range taking {
 		c.stored(m)
 	}
+	st.doneWithConsumers(taking)
 	st.j.retentionStored(st, m)
 	st.j.feedLinks(st)
 	return m.seq, false, nil

@@ -21,6 +21,9 @@ type stream struct {
 	bytes    uint64
 	bySubj   map[string]*seqIndex[struct{}] // sequences per subject
 
+	cidx *consumerIndex // the consumers by filter, built again once cgen moves on
+	cgen uint64
+
 	dedupe    map[string]dedupeEntry
 	dedupeQ   []dedupeItem // the ids in the order they came, from dedupeAt on
 	dedupeAt  int

@@ -45,7 +45,7 @@ type matchResult struct {
 type sublist struct {
 	seq     uint64
 	literal map[string][]*subscription
-	wild    trieNode
+	wild    trieNode[*subscription]
 	// dead holds the wildcard subscriptions whose subject has whitespace in it: as in
 	// subject.Matches, nothing reaches them
 	dead  []*subscription
@@ -85,7 +85,7 @@ func (l *sublist) insert(sub *subscription) {
 	case strings.ContainsAny(sub.subject, patternSpaces):
 		l.dead = append(l.dead, sub)
 	default:
-		l.wild.add(sub)
+		l.wild.add(sub.subject, sub)
 	}
 	l.count++
 	l.invalidate(sub.subject)

@@ -5,60 +5,60 @@ import (
 	"strings"
 )
 
-// trieNode is one level of the wildcard index: a subscription subject's tokens are a path from
-// the root, "*" taking the node's pwc branch and a final ">" ending in its fwc list. A published
-// subject walks it token by token, so a match costs its depth and the branches its tokens take,
-// not the number of wildcard subscriptions.
-type trieNode struct {
-	lit map[string]*trieNode
-	pwc *trieNode
-	fwc []*subscription // subjects that end in ">" after this node's path
-	end []*subscription // subjects that end at this node
+// trieNode is one level of a wildcard index (of subscriptions, or of consumers by filter): a
+// pattern's tokens are a path from the root, "*" taking the node's pwc branch and a final ">"
+// ending in its fwc list. A published subject walks it token by token, so a match costs its
+// depth and the branches its tokens take, not the number of patterns.
+type trieNode[T comparable] struct {
+	lit map[string]*trieNode[T]
+	pwc *trieNode[T]
+	fwc []T // patterns that end in ">" after this node's path
+	end []T // patterns that end at this node
 }
 
-func (n *trieNode) empty() bool {
+func (n *trieNode[T]) empty() bool {
 	return len(n.lit) == 0 && n.pwc == nil && len(n.fwc) == 0 && len(n.end) == 0
 }
 
-// add files sub under its subject, which insertable has accepted.
-func (n *trieNode) add(sub *subscription) {
-	rest := sub.subject
+// add files v under pattern, which has no empty token and ">" only last.
+func (n *trieNode[T]) add(pattern string, v T) {
+	rest := pattern
 	for {
 		tok, tail, more := strings.Cut(rest, ".")
 		switch {
 		case tok == ">":
-			n.fwc = append(n.fwc, sub)
+			n.fwc = append(n.fwc, v)
 			return
 		case tok == "*":
 			if n.pwc == nil {
-				n.pwc = &trieNode{}
+				n.pwc = &trieNode[T]{}
 			}
 			n = n.pwc
 		default:
 			c := n.lit[tok]
 			if c == nil {
 				if n.lit == nil {
-					n.lit = make(map[string]*trieNode)
+					n.lit = make(map[string]*trieNode[T])
 				}
-				c = &trieNode{}
+				c = &trieNode[T]{}
 				n.lit[tok] = c
 			}
 			n = c
 		}
 		if !more {
-			n.end = append(n.end, sub)
+			n.end = append(n.end, v)
 			return
 		}
 		rest = tail
 	}
 }
 
-// drop removes sub, and the nodes it leaves empty; it reports whether sub was there.
-func (n *trieNode) drop(sub *subscription, rest string) bool {
+// drop removes v, filed under rest, and the nodes it leaves empty; it reports whether v was there.
+func (n *trieNode[T]) drop(v T, rest string) bool {
 	tok, tail, more := strings.Cut(rest, ".")
 	if tok == ">" {
 		var ok bool
-		n.fwc, ok = without(n.fwc, sub)
+		n.fwc, ok = without(n.fwc, v)
 		return ok
 	}
 	c := n.pwc
@@ -70,9 +70,9 @@ func (n *trieNode) drop(sub *subscription, rest string) bool {
 	}
 	var ok bool
 	if more {
-		ok = c.drop(sub, tail)
+		ok = c.drop(v, tail)
 	} else {
-		c.end, ok = without(c.end, sub)
+		c.end, ok = without(c.end, v)
 	}
 	if ok && c.empty() {
 		if tok == "*" {
@@ -84,9 +84,9 @@ func (n *trieNode) drop(sub *subscription, rest string) bool {
 	return ok
 }
 
-// without removes sub from list, keeping the order of the rest.
-func without(list []*subscription, sub *subscription) ([]*subscription, bool) {
-	i := slices.Index(list, sub)
+// without removes v from list, keeping the order of the rest.
+func without[T comparable](list []T, v T) ([]T, bool) {
+	i := slices.Index(list, v)
 	if i < 0 {
 		return list, false
 	}
@@ -96,9 +96,9 @@ func without(list []*subscription, sub *subscription) ([]*subscription, bool) {
 	return append(list[:i:i], list[i+1:]...), true
 }
 
-// match appends the subscriptions rest reaches below n. rest is the part of a routable published
-// subject not yet walked ("" once every token is), and has no protocol whitespace.
-func (n *trieNode) match(rest string, hits []*subscription) []*subscription {
+// match appends what rest reaches below n. rest is the part of a routable published subject not
+// yet walked ("" once every token is), and has no protocol whitespace.
+func (n *trieNode[T]) match(rest string, hits []T) []T {
 	if rest == "" {
 		return append(hits, n.end...)
 	}
@@ -113,13 +113,13 @@ func (n *trieNode) match(rest string, hits []*subscription) []*subscription {
 	return hits
 }
 
-// each calls f for every subscription below n.
-func (n *trieNode) each(f func(*subscription)) {
-	for _, sub := range n.end {
-		f(sub)
+// each calls f for everything filed below n.
+func (n *trieNode[T]) each(f func(T)) {
+	for _, v := range n.end {
+		f(v)
 	}
-	for _, sub := range n.fwc {
-		f(sub)
+	for _, v := range n.fwc {
+		f(v)
 	}
 	for _, c := range n.lit {
 		c.each(f)
