@@ -51,6 +51,7 @@ func BenchmarkWorkQueueDrain(b *testing.B) {
 					if err != nil {
 						b.Fatal(err)
 					}
+					settleHeap()
 					b.StartTimer()
 					fetchAck(b, c, n)
 					waitStreamHolds(b, s, 0)
@@ -119,6 +120,7 @@ func BenchmarkStreamMaxMsgsEviction(b *testing.B) {
 				ctx, pub := context.Background(), newScalePublisher(b, env)
 				s := scaleStream(b, env.JetStream(), jetstream.StreamConfig{Name: "EV", Subjects: []string{"ev"}, MaxMsgs: int64(size)})
 				pub.publish(b, size, []string{"ev"}, 0)
+				settleHeap()
 				b.ResetTimer()
 				for range b.N {
 					pub.publish(b, scaleEvicted, []string{"ev"}, 0)
@@ -154,6 +156,7 @@ func BenchmarkKVBucketPut(b *testing.B) {
 					subjects[i] = fmt.Sprintf("$KV.SCALE.k%06d", i)
 				}
 				pub.publish(b, keys, subjects, 0)
+				settleHeap()
 				b.ResetTimer()
 				for i := range b.N {
 					pub.publish(b, scaleEvicted, subjects, i*scaleEvicted)
@@ -306,6 +309,11 @@ func reportPerMsg(b *testing.B, msgs int) {
 	b.ReportMetric(float64(elapsed.Nanoseconds())/total, "ns/msg")
 	b.ReportMetric(total/elapsed.Seconds(), "msgs/s")
 }
+
+// settleHeap collects garbage before a timed section, on every backend alike: a timed op of a
+// few seconds over a heap of hundreds of megabytes otherwise holds a whole collection or none,
+// by chance, and its figure with it.
+func settleHeap() { runtime.GC() }
 
 // liveHeap is the bytes of live heap objects after two collections (the second frees what the
 // first left for finalizers).
