@@ -14,23 +14,8 @@ import (
 // one message fetched and acked; the timer stops once the consumer shows no ack pending.
 func BenchmarkJetStreamFetch(b *testing.B) {
 	benchJetStream(b, func(b *testing.B, env *Env, js jetstream.JetStream, s jetstream.Stream) {
-		ctx := context.Background()
 		data := make([]byte, 128)
-		for range b.N {
-			if _, err := js.PublishAsync("b.x", data, jetstream.WithStallWait(10*time.Second)); err != nil {
-				b.Fatal(err)
-			}
-		}
-		select {
-		case <-js.PublishAsyncComplete():
-		case <-time.After(time.Minute):
-			b.Fatal("pre-filling the stream took over a minute")
-		}
-		benchStreamHolds(b, s, b.N)
-		c, err := s.CreateConsumer(ctx, jetstream.ConsumerConfig{Durable: "c", AckPolicy: jetstream.AckExplicitPolicy})
-		if err != nil {
-			b.Fatal(err)
-		}
+		c := benchPrefilled(b, js, s, data)
 		b.SetBytes(int64(len(data)))
 		b.ResetTimer()
 		for got := 0; got < b.N; {
@@ -109,4 +94,26 @@ func BenchmarkObjectPutGet10MiB(b *testing.B) {
 			}
 		})
 	}
+}
+
+// benchPrefilled publishes b.N messages of data on b.x into s (which must then hold them) and
+// makes a durable explicit-ack pull consumer on it.
+func benchPrefilled(b *testing.B, js jetstream.JetStream, s jetstream.Stream, data []byte) jetstream.Consumer {
+	b.Helper()
+	for range b.N {
+		if _, err := js.PublishAsync("b.x", data, jetstream.WithStallWait(10*time.Second)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	select {
+	case <-js.PublishAsyncComplete():
+	case <-time.After(time.Minute):
+		b.Fatal("pre-filling the stream took over a minute")
+	}
+	benchStreamHolds(b, s, b.N)
+	c, err := s.CreateConsumer(context.Background(), jetstream.ConsumerConfig{Durable: "c", AckPolicy: jetstream.AckExplicitPolicy})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return c
 }

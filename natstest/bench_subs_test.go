@@ -41,21 +41,7 @@ func BenchmarkManySubscriptions(b *testing.B) {
 			// the heap the subscriptions take, client and server (in process, the embedded
 			// server's heap is the test's; the client's share is the same on both backends)
 			perSub := float64(liveHeap()-before) / 10000
-			done := make(chan int, 1)
-			go func() {
-				got := 0
-				timeout := time.After(time.Minute)
-				for got < want {
-					select {
-					case <-ch:
-						got++
-					case <-timeout:
-						done <- got
-						return
-					}
-				}
-				done <- got
-			}()
+			done := countMsgs(ch, want)
 			pub, data := env.Connect(), make([]byte, 128)
 			b.ResetTimer()
 			for i := range b.N {
@@ -98,22 +84,8 @@ func BenchmarkSubscribeChurn(b *testing.B) {
 			if err := env.WaitForInterest(context.Background(), "w.999.x", 1); err != nil {
 				b.Fatal(err)
 			}
-			done := make(chan int, 1)
 			want := b.N
-			go func() {
-				got := 0
-				timeout := time.After(time.Minute)
-				for got < want {
-					select {
-					case <-ch:
-						got++
-					case <-timeout:
-						done <- got
-						return
-					}
-				}
-				done <- got
-			}()
+			done := countMsgs(ch, want)
 			nc, data := env.Connect(), make([]byte, 128)
 			own := make(chan *nats.Msg) // never sent to: nothing publishes on churn.>
 			b.ResetTimer()
@@ -137,4 +109,25 @@ func BenchmarkSubscribeChurn(b *testing.B) {
 			}
 		})
 	}
+}
+
+// countMsgs counts what arrives on ch until want have, or a minute has passed, and then sends
+// the count.
+func countMsgs(ch <-chan *nats.Msg, want int) <-chan int {
+	done := make(chan int, 1)
+	go func() {
+		got := 0
+		timeout := time.After(time.Minute)
+		for got < want {
+			select {
+			case <-ch:
+				got++
+			case <-timeout:
+				done <- got
+				return
+			}
+		}
+		done <- got
+	}()
+	return done
 }

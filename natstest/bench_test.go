@@ -259,23 +259,8 @@ func BenchmarkJetStreamPublishAsync(b *testing.B) {
 // shows no ack pending.
 func BenchmarkJetStreamConsumeAck(b *testing.B) {
 	benchJetStream(b, func(b *testing.B, env *Env, js jetstream.JetStream, s jetstream.Stream) {
-		ctx := context.Background()
 		data := make([]byte, 128)
-		for range b.N {
-			if _, err := js.PublishAsync("b.x", data, jetstream.WithStallWait(10*time.Second)); err != nil {
-				b.Fatal(err)
-			}
-		}
-		select {
-		case <-js.PublishAsyncComplete():
-		case <-time.After(time.Minute):
-			b.Fatal("pre-filling the stream took over a minute")
-		}
-		benchStreamHolds(b, s, b.N)
-		c, err := s.CreateConsumer(ctx, jetstream.ConsumerConfig{Durable: "c", AckPolicy: jetstream.AckExplicitPolicy})
-		if err != nil {
-			b.Fatal(err)
-		}
+		c := benchPrefilled(b, js, s, data)
 		var acked, ackErrs atomic.Int64
 		done := make(chan struct{})
 		b.SetBytes(int64(len(data)))
