@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
@@ -200,13 +201,17 @@ func TestObjectLarge(t *testing.T) {
 		for i := range data {
 			data[i] = byte(i*7 + i/1024)
 		}
-		info, err := obs.Put(waitCtx(t), jetstream.ObjectMeta{Name: "big"}, objData(data))
+		// 10 MiB each way, digested by the client: under -race on a busy 2-core machine a real
+		// server's get has taken more than the usual 5 s patience
+		ctx, cancel := context.WithTimeout(t.Context(), 6*patience)
+		defer cancel()
+		info, err := obs.Put(ctx, jetstream.ObjectMeta{Name: "big"}, objData(data))
 		if err != nil {
 			t.Fatal(err)
 		}
 		want := objInfo{Name: "big", Bucket: "large", Size: uint64(len(data)), Chunks: 80, Digest: objDigest(data)}
 		kvDiff(t, "put info", want, objInfoOf(t, info))
-		got, err := obs.GetBytes(waitCtx(t), "big")
+		got, err := obs.GetBytes(ctx, "big")
 		if err != nil {
 			t.Fatal(err)
 		}
