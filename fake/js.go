@@ -29,7 +29,7 @@ type jetStream struct {
 	watching bool
 	interest interestChanges // the subscriptions that came or went since the watcher last looked
 	// push indexes the push consumers by deliver subject, rebuilt once pushGen has moved on
-	// (a push consumer made, deleted or given another deliver subject); under mu
+	// (a consumer made, deleted or updated: consumersChanged); under mu
 	push             map[string][]*consumer
 	pushGen, pushFor uint64
 	done             chan struct{}

@@ -106,9 +106,6 @@ func (st *stream) newConsumer(cfg jetstream.ConsumerConfig) *consumer {
 	c.lastActive = st.j.s.clock.Now()
 	st.consumers[c.name] = c
 	st.consumersChanged()
-	if c.isPush() {
-		st.j.pushMoved()
-	}
 	c.scheduleInactive()
 	c.schedulePause()
 	return c
@@ -335,9 +332,6 @@ func (c *consumer) delete() {
 	}
 	delete(c.st.consumers, c.name)
 	c.st.consumersChanged()
-	if c.isPush() {
-		c.st.j.pushMoved()
-	}
 	c.st.j.retentionChanged(c.st)
 }
 

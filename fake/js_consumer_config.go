@@ -242,7 +242,6 @@ func (c *consumer) update(cfg jetstream.ConsumerConfig) *apiError {
 	c.setFilters()
 	if cfg.DeliverSubject != old.DeliverSubject {
 		c.expirePending()
-		c.st.j.pushMoved()
 	}
 	c.kick()
 	if c.isPush() {

@@ -1,6 +1,7 @@
 package fake
 
 import (
+	"slices"
 	"sync"
 
 	"github.com/natskit/natskit/internal/subject"
@@ -23,50 +24,42 @@ func (j *jetStream) watchInterest() {
 		subjects, all := j.interest.take()
 		j.lock()
 		if !j.closed {
-			if all {
-				for _, st := range j.streams {
-					for _, c := range st.consumers {
-						if c.isPush() {
-							c.deliverPush()
-						}
-					}
-				}
-			} else {
-				j.deliverPushTo(subjects)
-			}
+			j.deliverPushTo(subjects, all)
 		}
 		j.unlock()
 	}
 }
 
 // deliverPushTo lets the push consumers whose deliver subject one of subjects matches deliver,
-// each once. j.mu is held.
-func (j *jetStream) deliverPushTo(subjects []string) {
+// or all of them. j.mu is held.
+func (j *jetStream) deliverPushTo(subjects []string, all bool) {
 	push := j.pushConsumers()
+	if all {
+		for _, cs := range push {
+			for _, c := range cs {
+				c.deliverPush()
+			}
+		}
+		return
+	}
 	if len(push) == 0 {
 		return
 	}
-	var seen map[string]bool
-	kick := func(target string) {
-		if seen[target] {
-			return
-		}
-		if seen == nil {
-			seen = make(map[string]bool)
-		}
-		seen[target] = true
-		for _, c := range push[target] {
-			c.deliverPush()
-		}
-	}
-	for _, subj := range subjects {
+	// an inbox comes and goes: its subject twice (a consumer that a wildcard finds twice
+	// delivers what it has the first time, and finds nothing more the second)
+	slices.Sort(subjects)
+	for _, subj := range slices.Compact(subjects) {
 		if !hasWildcard(subj) {
-			kick(subj)
+			for _, c := range push[subj] {
+				c.deliverPush()
+			}
 			continue
 		}
-		for target := range push {
+		for target, cs := range push {
 			if subject.Matches(subj, target) {
-				kick(target)
+				for _, c := range cs {
+					c.deliverPush()
+				}
 			}
 		}
 	}
@@ -110,10 +103,6 @@ func (ic *interestChanges) take() (subjects []string, all bool) {
 	ic.subjects, ic.all = nil, false
 	return subjects, all
 }
-
-// pushMoved notes that a push consumer was made or deleted, or changed its deliver subject.
-// j.mu is held.
-func (j *jetStream) pushMoved() { j.pushGen++ }
 
 // pushConsumers is the push consumers by deliver subject. j.mu is held.
 func (j *jetStream) pushConsumers() map[string][]*consumer {

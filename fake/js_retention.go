@@ -7,14 +7,9 @@ import (
 )
 
 // retentionStored drops a message an interest stream has no consumer for: neither one of its
-// own nor a mirror's or source's.
-func (j *jetStream) retentionStored(st *stream, m *storedMsg) {
-	if st.cfg.Retention != jetstream.InterestPolicy {
-		return
-	}
-	taking := st.consumersFor(m.subj)
-	st.doneWithConsumers(taking)
-	if len(taking) > 0 {
+// own (taken says whether one takes it) nor a mirror's or source's.
+func (j *jetStream) retentionStored(st *stream, m *storedMsg, taken bool) {
+	if st.cfg.Retention != jetstream.InterestPolicy || taken {
 		return
 	}
 	if j.linkInterest(st, m.subj) {

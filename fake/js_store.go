@@ -328,8 +328,9 @@ func (st *stream) put(subj string, hdr, data []byte, now time.Time, rollup strin
 	for _, c := range taking {
 		c.stored(m)
 	}
+	taken := len(taking) > 0
 	st.doneWithConsumers(taking)
-	st.j.retentionStored(st, m)
+	st.j.retentionStored(st, m, taken)
 	st.j.feedLinks(st)
 	return m.seq, false, nil
 }
