@@ -46,21 +46,11 @@ type sublist struct {
 	seq     uint64
 	literal map[string][]*subscription
 	wild    trieNode[*subscription]
-	// dead holds the wildcard subscriptions whose subject has whitespace in it: as in
-	// subject.Matches, nothing reaches them
-	dead  []*subscription
-	count int
-	cache map[string]*matchResult
+	count   int
+	cache   map[string]*matchResult
 }
 
 const maxCache = 4096
-
-// patternSpaces make a subscription subject match nothing, and wireSpaces a published subject
-// reach no wildcard, as in subject.Matches.
-const (
-	patternSpaces = " \t\n\r\f"
-	wireSpaces    = " \t\n\r"
-)
 
 func (l *sublist) init() {
 	l.literal = make(map[string][]*subscription)
@@ -79,13 +69,10 @@ func hasWildcard(s string) bool {
 func (l *sublist) insert(sub *subscription) {
 	l.seq++
 	sub.seq = l.seq
-	switch {
-	case !hasWildcard(sub.subject):
-		l.literal[sub.subject] = append(l.literal[sub.subject], sub)
-	case strings.ContainsAny(sub.subject, patternSpaces):
-		l.dead = append(l.dead, sub)
-	default:
+	if hasWildcard(sub.subject) {
 		l.wild.add(sub.subject, sub)
+	} else {
+		l.literal[sub.subject] = append(l.literal[sub.subject], sub)
 	}
 	l.count++
 	l.invalidate(sub.subject)
@@ -97,6 +84,12 @@ func (l *sublist) invalidate(pattern string) {
 		delete(l.cache, pattern)
 		return
 	}
+	if strings.ContainsAny(pattern, " \t\n\r\f") {
+		// subject.Matches lets whitespace match nothing; the index compares tokens as they
+		// are, as nats-server does ("SUB a\f.*" receives "a\f.x")
+		clear(l.cache)
+		return
+	}
 	for subj := range l.cache {
 		if subject.Matches(pattern, subj) {
 			delete(l.cache, subj)
@@ -106,8 +99,9 @@ func (l *sublist) invalidate(pattern string) {
 
 func (l *sublist) remove(sub *subscription) {
 	var ok bool
-	switch {
-	case !hasWildcard(sub.subject):
+	if hasWildcard(sub.subject) {
+		ok = l.wild.drop(sub, sub.subject)
+	} else {
 		var list []*subscription
 		list, ok = without(l.literal[sub.subject], sub)
 		if len(list) == 0 {
@@ -115,10 +109,6 @@ func (l *sublist) remove(sub *subscription) {
 		} else {
 			l.literal[sub.subject] = list
 		}
-	case strings.ContainsAny(sub.subject, patternSpaces):
-		l.dead, ok = without(l.dead, sub)
-	default:
-		ok = l.wild.drop(sub, sub.subject)
 	}
 	if ok {
 		l.count--
@@ -133,7 +123,7 @@ func (l *sublist) all() []*subscription {
 		out = append(out, list...)
 	}
 	l.wild.each(func(sub *subscription) { out = append(out, sub) })
-	return append(out, l.dead...)
+	return out
 }
 
 // match returns the subscriptions subj reaches, in the order they were made. The result is
@@ -146,11 +136,9 @@ func (l *sublist) match(subj string) *matchResult {
 	if routable(subj) {
 		lit := l.literal[subj]
 		hits := lit
-		if !strings.ContainsAny(subj, wireSpaces) {
-			if wild := l.wild.match(subj, nil); len(wild) > 0 {
-				slices.SortFunc(wild, func(a, b *subscription) int { return cmp.Compare(a.seq, b.seq) })
-				hits = mergeBySeq(lit, wild)
-			}
+		if wild := l.wild.match(subj, nil); len(wild) > 0 {
+			slices.SortFunc(wild, func(a, b *subscription) int { return cmp.Compare(a.seq, b.seq) })
+			hits = mergeBySeq(lit, wild)
 		}
 		for _, sub := range hits {
 			if sub.queue == "" {

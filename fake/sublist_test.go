@@ -180,3 +180,22 @@ func BenchmarkSublistManyWildcards(b *testing.B) {
 		i++
 	}
 }
+
+// A wildcard subscription with a form feed in a token receives the subjects that carry it, as on
+// nats-server, also when the subject's result was cached before the subscription came.
+func TestSublistWhitespaceInTokens(t *testing.T) {
+	var l sublist
+	l.init()
+	if r := l.match("a\f.x"); len(r.plain) != 0 {
+		t.Fatalf("a\\f.x reaches %d before any subscription", len(r.plain))
+	}
+	w := &subscription{subject: "a\f.*", sid: "1"}
+	l.insert(w)
+	if r := l.match("a\f.x"); len(r.plain) != 1 {
+		t.Fatalf("a\\f.x reaches %d after a\\f.* came, want 1", len(r.plain))
+	}
+	l.remove(w)
+	if r := l.match("a\f.x"); len(r.plain) != 0 {
+		t.Fatalf("a\\f.x reaches %d after a\\f.* went, want 0", len(r.plain))
+	}
+}

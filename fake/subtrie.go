@@ -97,7 +97,8 @@ func without[T comparable](list []T, v T) ([]T, bool) {
 }
 
 // match appends what rest reaches below n. rest is the part of a routable published subject not
-// yet walked ("" once every token is), and has no protocol whitespace.
+// yet walked ("" once every token is). Tokens compare as they are, whitespace included, as in
+// nats-server's sublist.
 func (n *trieNode[T]) match(rest string, hits []T) []T {
 	if rest == "" {
 		return append(hits, n.end...)

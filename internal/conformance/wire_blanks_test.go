@@ -27,3 +27,19 @@ func TestWireBlanksAfterOpNotCounted(t *testing.T) {
 		w.pingPong()
 	})
 }
+
+// TestWireFormFeedInWildcardSubject: a form feed is not a blank on the protocol line, so it is
+// part of a token: a wildcard subscription on "a\f.*" receives "a\f.x", and "b.*" receives
+// "b.\fx", token for token.
+func TestWireFormFeedInWildcardSubject(t *testing.T) {
+	each(t, func(t *testing.T, env *natstest.Env) {
+		w := dialWire(t, env)
+		w.handshake(`{"verbose":false,"pedantic":false}`)
+		w.send("SUB a\f.* 1\r\nSUB b.* 2\r\n")
+		w.pingPong()
+		w.pub("a\f.x", "", "hi")
+		w.pub("b.\fx", "", "ho")
+		w.expect("MSG a\f.x 1 2", "hi", "MSG b.\fx 2 2", "ho")
+		w.pingPong()
+	})
+}
