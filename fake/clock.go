@@ -91,6 +91,17 @@ func (t *clockTimer) Stop() bool {
 	return true
 }
 
+// dueBy reports whether t is waiting to fire at or before at.
+func (t *clockTimer) dueBy(at time.Time) bool {
+	if t == nil {
+		return false
+	}
+	c := t.c
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return t.index >= 0 && !t.when.After(at)
+}
+
 // armLocked sets the real timer for the earliest deadline, when time flows by itself.
 func (c *clock) armLocked() {
 	if c.frozen || c.closed || len(c.timers) == 0 {

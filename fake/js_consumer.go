@@ -14,12 +14,14 @@ import (
 // A consumer follows a stream, delivering to pull requests or to a deliver subject, and keeps the
 // state nats-server keeps: sequences, pending acks, redelivery counts, ack floors.
 type consumer struct {
-	st      *stream
-	name    string
-	cfg     jetstream.ConsumerConfig
-	created time.Time
-	filters []string // empty for every subject
-	covers  bool     // the filters take in every subject of the stream
+	st   *stream
+	name string
+	cfg  jetstream.ConsumerConfig
+	// ackPrefix is "$JS.ACK.<stream>.<consumer>.", made at the first delivery
+	ackPrefix string
+	created   time.Time
+	filters   []string // empty for every subject
+	covers    bool     // the filters take in every subject of the stream
 
 	dseq      uint64 // last consumer sequence issued
 	sseq      uint64 // next stream sequence to look at

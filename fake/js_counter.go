@@ -153,17 +153,9 @@ func setHeader(hdr []byte, key, val string) []byte {
 // hdrValue is the value of key as nats-server's sliceHeader reads it: the spaces after the
 // colon skipped, nothing else trimmed ("" without the key).
 func hdrValue(hdr []byte, key string) string {
-	if len(hdr) == 0 {
+	v, ok := hdrFind(hdr, key)
+	if !ok {
 		return ""
 	}
-	i := bytes.Index(hdr, []byte("\r\n"))
-	if i < 0 {
-		return ""
-	}
-	for _, line := range bytes.Split(hdr[i+2:], []byte("\r\n")) {
-		if len(line) > len(key) && string(line[:len(key)]) == key && line[len(key)] == ':' {
-			return strings.TrimLeft(string(line[len(key)+1:]), " ")
-		}
-	}
-	return ""
+	return strings.TrimLeft(string(v), " ")
 }

@@ -188,8 +188,7 @@ func (c *consumer) servePull() {
 		if m == nil {
 			break
 		}
-		size := c.wireSize(m, dc)
-		if w.maxBytes && size > w.b {
+		if w.maxBytes && c.wireSize(m, dc) > w.b {
 			// put the message back and end the request
 			if dc > 1 {
 				c.rdc[m.seq]--

@@ -143,7 +143,19 @@ func (c *consumer) resetRate() {
 
 // ackSubject is the reply subject of delivery dseq (the dc-th) of m, with pending messages left.
 func (c *consumer) ackSubject(m *storedMsg, dc, dseq, pending uint64) string {
-	return "$JS.ACK." + c.st.name() + "." + c.name + "." + strconv.FormatUint(dc, 10) + "." +
-		strconv.FormatUint(m.seq, 10) + "." + strconv.FormatUint(dseq, 10) + "." +
-		strconv.FormatInt(m.ts.UnixNano(), 10) + "." + strconv.FormatUint(pending, 10)
+	if c.ackPrefix == "" {
+		c.ackPrefix = "$JS.ACK." + c.st.name() + "." + c.name + "."
+	}
+	var buf [160]byte
+	b := append(buf[:0], c.ackPrefix...)
+	b = strconv.AppendUint(b, dc, 10)
+	b = append(b, '.')
+	b = strconv.AppendUint(b, m.seq, 10)
+	b = append(b, '.')
+	b = strconv.AppendUint(b, dseq, 10)
+	b = append(b, '.')
+	b = strconv.AppendInt(b, m.ts.UnixNano(), 10)
+	b = append(b, '.')
+	b = strconv.AppendUint(b, pending, 10)
+	return string(b)
 }

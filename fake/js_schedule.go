@@ -72,6 +72,9 @@ func (st *stream) nextSchedule(hdr []byte, ts time.Time) (time.Time, *apiError) 
 		return time.Time{}, e
 	}
 	pattern, _ := hdrGet(hdr, hdrSchedule)
+	if pattern == "" {
+		return time.Time{}, nil
+	}
 	next, _, ok := schedule.Next(pattern, loc, ts.UnixNano(), st.j.s.clock.Now())
 	if !ok {
 		return time.Time{}, jsMessageSchedulesPatternInvalidErr.err()
@@ -94,7 +97,7 @@ func scheduleTTL(hdr []byte) (string, bool) {
 // checkSchedule applies nats-server's checks of the schedule headers of a message published
 // on subj, in its order, and returns the header to store: a schedule gets a subject rollup.
 // A message the stream's own scheduler produces is not checked.
-func (st *stream) checkSchedule(subj string, hdr []byte, produced bool) ([]byte, *apiError) {
+func (st *stream) checkSchedule(subj string, hdr []byte, produced bool, now time.Time) ([]byte, *apiError) {
 	if len(hdr) == 0 || produced {
 		return hdr, nil
 	}
@@ -107,7 +110,7 @@ func (st *stream) checkSchedule(subj string, hdr []byte, produced bool) ([]byte,
 			}
 		}
 	}
-	next, e := st.nextSchedule(hdr, st.j.s.clock.Now())
+	next, e := st.nextSchedule(hdr, now)
 	switch {
 	case e != nil && !allowed:
 		return nil, jsMessageSchedulesDisabledErr.err()

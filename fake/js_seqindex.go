@@ -9,10 +9,11 @@ import (
 // A seqIndex holds values by ascending sequence, as a stream holds its messages and a subject
 // its sequences. Appending, finding, removing anywhere, counting the entries from a sequence and
 // finding the first one from a sequence all cost O(log n), amortised. A removal leaves a
-// tombstone; the tombstones are compacted away once they outnumber the live entries.
+// tombstone; the tombstones are compacted away once they outnumber the live entries. Entries
+// and tree are kept in pages, so a growing index never copies itself whole.
 type seqIndex[T any] struct {
-	ents []seqEntry[T]
-	tree []int32 // Fenwick tree of the live entries over ents, 1-based; tree[0] is unused
+	ents pages[seqEntry[T]]
+	tree pages[int32] // Fenwick tree of the live entries over ents, 1-based; tree[0] is unused
 	live int
 }
 
@@ -26,12 +27,12 @@ func (x *seqIndex[T]) len() int { return x.live }
 
 // push appends seq, which must be above every sequence the index has held since its last compaction.
 func (x *seqIndex[T]) push(seq uint64, v T) {
-	x.ents = append(x.ents, seqEntry[T]{seq: seq, val: v})
-	if len(x.tree) == 0 {
-		x.tree = append(x.tree, 0)
+	x.ents.push(seqEntry[T]{seq: seq, val: v})
+	if x.tree.len() == 0 {
+		x.tree.push(0)
 	}
-	i := len(x.ents)
-	x.tree = append(x.tree, int32(1+x.prefix(i-1)-x.prefix(i-(i&-i))))
+	i := x.ents.len()
+	x.tree.push(int32(1 + x.prefix(i-1) - x.prefix(i-(i&-i))))
 	x.live++
 }
 
@@ -39,14 +40,14 @@ func (x *seqIndex[T]) push(seq uint64, v T) {
 func (x *seqIndex[T]) prefix(n int) int {
 	s := int32(0)
 	for ; n > 0; n -= n & -n {
-		s += x.tree[n]
+		s += *x.tree.at(n)
 	}
 	return int(s)
 }
 
 func (x *seqIndex[T]) add(i int, d int32) {
-	for i++; i < len(x.tree); i += i & -i {
-		x.tree[i] += d
+	for i++; i < x.tree.len(); i += i & -i {
+		*x.tree.at(i) += d
 	}
 }
 
@@ -54,10 +55,13 @@ func (x *seqIndex[T]) add(i int, d int32) {
 func (x *seqIndex[T]) kth(k int) int {
 	pos := 0
 	k32 := int32(k)
-	for step := 1 << (bits.Len(uint(len(x.tree)-1)) - 1); step > 0; step >>= 1 {
-		if next := pos + step; next < len(x.tree) && x.tree[next] < k32 {
-			pos = next
-			k32 -= x.tree[next]
+	n := x.tree.len()
+	for step := 1 << (bits.Len(uint(n-1)) - 1); step > 0; step >>= 1 {
+		if next := pos + step; next < n {
+			if t := *x.tree.at(next); t < k32 {
+				pos = next
+				k32 -= t
+			}
 		}
 	}
 	return pos
@@ -65,12 +69,14 @@ func (x *seqIndex[T]) kth(k int) int {
 
 // pos is the position in ents of the first entry (live or not) with a sequence >= seq.
 func (x *seqIndex[T]) pos(seq uint64) int {
-	return sort.Search(len(x.ents), func(i int) bool { return x.ents[i].seq >= seq })
+	return sort.Search(x.ents.len(), func(i int) bool { return x.ents.at(i).seq >= seq })
 }
 
 func (x *seqIndex[T]) get(seq uint64) (T, bool) {
-	if i := x.pos(seq); i < len(x.ents) && x.ents[i].seq == seq && !x.ents[i].dead {
-		return x.ents[i].val, true
+	if i := x.pos(seq); i < x.ents.len() {
+		if e := x.ents.at(i); e.seq == seq && !e.dead {
+			return e.val, true
+		}
 	}
 	var zero T
 	return zero, false
@@ -80,47 +86,42 @@ func (x *seqIndex[T]) get(seq uint64) (T, bool) {
 func (x *seqIndex[T]) remove(seq uint64) (T, bool) {
 	var zero T
 	i := x.pos(seq)
-	if i >= len(x.ents) || x.ents[i].seq != seq || x.ents[i].dead {
+	if i >= x.ents.len() {
 		return zero, false
 	}
-	v := x.ents[i].val
-	x.ents[i].val, x.ents[i].dead = zero, true
+	e := x.ents.at(i)
+	if e.seq != seq || e.dead {
+		return zero, false
+	}
+	v := e.val
+	e.val, e.dead = zero, true
 	x.add(i, -1)
 	x.live--
-	if len(x.ents)-x.live > x.live {
+	if x.ents.len()-x.live > x.live {
 		x.compact()
 	}
 	return v, true
 }
 
-// compact drops the tombstones and rebuilds the tree, giving back memory the index outgrew.
+// compact drops the tombstones, in place, and rebuilds the tree; the pages past the live
+// entries are let go.
 func (x *seqIndex[T]) compact() {
-	ents := x.ents
-	if cap(ents) > 4*x.live+16 {
-		ents = make([]seqEntry[T], 0, 2*x.live+8)
-	} else {
-		ents = ents[:0]
-	}
-	for _, e := range x.ents {
-		if !e.dead {
-			ents = append(ents, e)
+	n := 0
+	for i := range x.ents.len() {
+		if e := x.ents.at(i); !e.dead {
+			*x.ents.at(n) = *e
+			n++
 		}
 	}
-	clear(x.ents[len(ents):]) // the stale tail, when the array is kept
-	x.ents = ents
-	n := len(ents)
-	if cap(x.tree) > 4*n+16 {
-		x.tree = make([]int32, n+1, 2*n+8)
-	} else {
-		x.tree = x.tree[:n+1]
-	}
-	x.tree[0] = 0
-	for i := 1; i <= n; i++ {
-		x.tree[i] = 1
+	x.ents.truncate(n)
+	x.tree.truncate(0)
+	x.tree.push(0)
+	for range n {
+		x.tree.push(1)
 	}
 	for i := 1; i <= n; i++ {
 		if j := i + (i & -i); j <= n {
-			x.tree[j] += x.tree[i]
+			*x.tree.at(j) += *x.tree.at(i)
 		}
 	}
 }
@@ -131,7 +132,7 @@ func (x *seqIndex[T]) first() (uint64, T, bool) {
 		var zero T
 		return 0, zero, false
 	}
-	e := x.ents[x.kth(1)]
+	e := x.ents.at(x.kth(1))
 	return e.seq, e.val, true
 }
 
@@ -141,7 +142,7 @@ func (x *seqIndex[T]) last() (uint64, T, bool) {
 		var zero T
 		return 0, zero, false
 	}
-	e := x.ents[x.kth(x.live)]
+	e := x.ents.at(x.kth(x.live))
 	return e.seq, e.val, true
 }
 
@@ -163,7 +164,7 @@ func (x *seqIndex[T]) nextFrom(seq uint64) (uint64, T, bool) {
 	if k > x.live {
 		return 0, zero, false
 	}
-	e := x.ents[x.kth(k)]
+	e := x.ents.at(x.kth(k))
 	return e.seq, e.val, true
 }
 
@@ -171,15 +172,15 @@ func (x *seqIndex[T]) nextFrom(seq uint64) (uint64, T, bool) {
 // while it runs: it goes on after the last entry it yielded.
 func (x *seqIndex[T]) from(seq uint64) iter.Seq2[uint64, T] {
 	return func(yield func(uint64, T) bool) {
-		for i := x.pos(seq); i < len(x.ents); i++ {
-			e := x.ents[i]
+		for i := x.pos(seq); i < x.ents.len(); i++ {
+			e := *x.ents.at(i)
 			if e.dead {
 				continue
 			}
 			if !yield(e.seq, e.val) {
 				return
 			}
-			if i >= len(x.ents) || x.ents[i].seq != e.seq {
+			if i >= x.ents.len() || x.ents.at(i).seq != e.seq {
 				i = x.pos(e.seq+1) - 1 // compacted meanwhile
 			}
 		}
@@ -190,8 +191,8 @@ func (x *seqIndex[T]) from(seq uint64) iter.Seq2[uint64, T] {
 // while it runs.
 func (x *seqIndex[T]) backward() iter.Seq2[uint64, T] {
 	return func(yield func(uint64, T) bool) {
-		for i := len(x.ents) - 1; i >= 0; i-- {
-			if e := x.ents[i]; !e.dead && !yield(e.seq, e.val) {
+		for i := x.ents.len() - 1; i >= 0; i-- {
+			if e := x.ents.at(i); !e.dead && !yield(e.seq, e.val) {
 				return
 			}
 		}
@@ -201,8 +202,8 @@ func (x *seqIndex[T]) backward() iter.Seq2[uint64, T] {
 // seqs is the live sequences, ascending.
 func (x *seqIndex[T]) seqs() []uint64 {
 	out := make([]uint64, 0, x.live)
-	for _, e := range x.ents {
-		if !e.dead {
+	for i := range x.ents.len() {
+		if e := x.ents.at(i); !e.dead {
 			out = append(out, e.seq)
 		}
 	}

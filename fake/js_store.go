@@ -3,6 +3,7 @@ package fake
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math/big"
 	"strconv"
 	"strings"
@@ -110,17 +111,34 @@ func (st *stream) handlePublish(m *message) bool {
 	if m.reply == "" || st.cfg.NoAck {
 		return true
 	}
-	ack := pubAck{Stream: st.name(), Sequence: seq, Duplicate: dup, Error: e}
-	if e == nil && !dup && st.cfg.AllowMsgCounter {
-		ack.Value = st.counterAck(seq)
+	var b []byte
+	if e == nil && !dup && !st.cfg.AllowMsgCounter {
+		b = st.storedAck(seq)
+	} else {
+		ack := pubAck{Stream: st.name(), Sequence: seq, Duplicate: dup, Error: e}
+		if e == nil && !dup {
+			ack.Value = st.counterAck(seq)
+		}
+		b, _ = json.Marshal(ack)
 	}
-	b, _ := json.Marshal(ack)
 	if st.cfg.RePublish != nil && len(j.outbox) > queued { // the server sends a republish before the ack
 		j.outbox = append(j.outbox, &message{subject: m.reply, data: b, direct: true})
 		return true
 	}
 	j.s.sendTo(m.reply, &message{subject: m.reply, data: b})
 	return true
+}
+
+// storedAck is the ack of a message stored as seq, written as nats-server writes it: the
+// stream's name quoted as Go quotes it, then the sequence.
+func (st *stream) storedAck(seq uint64) []byte {
+	if st.ackPrefix == nil {
+		st.ackPrefix = fmt.Appendf(nil, "{%q:%q,%q:", "stream", st.name(), "seq")
+	}
+	b := make([]byte, 0, len(st.ackPrefix)+21)
+	b = append(b, st.ackPrefix...)
+	b = strconv.AppendUint(b, seq, 10)
+	return append(b, '}')
 }
 
 var errNotStored = errors.New("not stored")
@@ -187,7 +205,7 @@ func (st *stream) storeWith(subj string, hdr, data []byte, internal bool, from *
 				return 0, false, jsStreamWrongLastSequenceErrF.err(st.last)
 			}
 		}
-		if hdr, e = st.checkSchedule(subj, hdr, internal); e != nil {
+		if hdr, e = st.checkSchedule(subj, hdr, internal, now); e != nil {
 			return 0, false, e
 		}
 		// As on nats-server, a duplicate is found after the checks above.
@@ -254,10 +272,16 @@ func (st *stream) put(subj string, hdr, data []byte, now time.Time, rollup strin
 		}
 		m.seq, m.ts, now = from.seq, from.ts, from.ts
 	}
+	// One allocation holds the headers and the payload.
+	buf := make([]byte, len(hdr)+len(data))
+	copy(buf, hdr)
+	copy(buf[len(hdr):], data)
 	if len(hdr) > 0 {
-		m.hdr = append([]byte(nil), hdr...)
+		m.hdr = buf[:len(hdr):len(hdr)]
 	}
-	m.data = append([]byte(nil), data...)
+	if len(data) > 0 {
+		m.data = buf[len(hdr):]
+	}
 	size := st.size(m)
 	if st.cfg.Discard == jetstream.DiscardNew {
 		switch {
@@ -281,7 +305,7 @@ func (st *stream) put(subj string, hdr, data []byte, now time.Time, rollup strin
 	st.msgs.push(m.seq, m)
 	if m.ttl > 0 {
 		st.ttls++
-		st.ttlq.push(ttlItem{m.ts.Add(m.ttl), m.seq})
+		st.ttlq.push(ttlItem{m.ts.Add(m.ttl).UnixNano(), m.seq})
 	}
 	if st.msgs.len() == 1 {
 		st.first = m.seq
@@ -321,7 +345,9 @@ func (st *stream) put(subj string, hdr, data []byte, now time.Time, rollup strin
 	if st.ageTimer == nil || st.msgs.len() == 1 {
 		st.scheduleAge()
 	}
-	if ttl > 0 {
+	// The TTL timer is set again only when this message expires before it would fire, or
+	// when the heap holds twice the messages with a TTL (scheduleTTL then sweeps it).
+	if ttl > 0 && (len(st.ttlq) > 2*st.ttls+64 || !st.ttlTimer.dueBy(m.ts.Add(m.ttl))) {
 		st.scheduleTTL()
 	}
 	taking := st.consumersFor(m.subj)

@@ -33,6 +33,7 @@ type stream struct {
 	subs      []*subscription
 	ageTimer  *clockTimer
 	ttlTimer  *clockTimer
+	ackPrefix []byte  // the start of a stored message's ack, {"stream":NAME,"seq":
 	ttls      int     // messages held with a TTL
 	ttlq      ttlHeap // when those expire
 	tf        streamTransforms

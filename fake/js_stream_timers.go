@@ -40,7 +40,7 @@ func (st *stream) expire() {
 		return
 	}
 	var expired []*storedMsg
-	for len(st.ttlq) > 0 && !now.Before(st.ttlq[0].at) {
+	for len(st.ttlq) > 0 && st.ttlq[0].at <= now.UnixNano() {
 		if m := st.get(st.ttlq.pop().seq); m != nil && m.ttl > 0 {
 			expired = append(expired, m)
 		}
@@ -125,7 +125,7 @@ func (st *stream) scheduleTTL() {
 		return
 	}
 	now := st.j.s.clock.Now()
-	next := st.ttlq[0].at
+	next := time.Unix(0, st.ttlq[0].at)
 	st.ttlTimer = st.j.s.clock.AfterFunc(max(next.Sub(now), 0), st.onTimer)
 }
 

@@ -1,6 +1,7 @@
 package fake
 
 import (
+	"cmp"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -8,15 +9,15 @@ import (
 )
 
 func TestTTLHeap(t *testing.T) {
-	t0 := time.Unix(1000, 0)
+	t0 := time.Unix(1000, 0).UnixNano()
 	for _, tc := range []struct {
 		name string
 		in   []ttlItem
 		want []uint64 // sequences in pop order
 	}{
 		{name: "one", in: []ttlItem{{t0, 1}}, want: []uint64{1}},
-		{name: "by time", in: []ttlItem{{t0.Add(3), 1}, {t0.Add(1), 2}, {t0.Add(2), 3}}, want: []uint64{2, 3, 1}},
-		{name: "ties by sequence", in: []ttlItem{{t0, 5}, {t0, 2}, {t0, 9}, {t0.Add(-1), 7}}, want: []uint64{7, 2, 5, 9}},
+		{name: "by time", in: []ttlItem{{t0 + 3, 1}, {t0 + 1, 2}, {t0 + 2, 3}}, want: []uint64{2, 3, 1}},
+		{name: "ties by sequence", in: []ttlItem{{t0, 5}, {t0, 2}, {t0, 9}, {t0 - 1, 7}}, want: []uint64{7, 2, 5, 9}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var h ttlHeap
@@ -36,10 +37,10 @@ func TestTTLHeap(t *testing.T) {
 
 // The heap pops what a sorted slice holds first, through random pushes, pops and filters.
 func TestTTLHeapModel(t *testing.T) {
-	t0 := time.Unix(1000, 0)
+	t0 := time.Unix(1000, 0).UnixNano()
 	byAt := func(a, b ttlItem) int {
-		if c := a.at.Compare(b.at); c != 0 {
-			return c
+		if a.at != b.at {
+			return cmp.Compare(a.at, b.at)
 		}
 		return cmpUint(a.seq, b.seq)
 	}
@@ -52,7 +53,7 @@ func TestTTLHeapModel(t *testing.T) {
 			switch op := r.IntN(10); {
 			case op < 5 || len(model) == 0:
 				seq++
-				it := ttlItem{t0.Add(time.Duration(r.IntN(50)) * time.Second), seq}
+				it := ttlItem{t0 + int64(time.Duration(r.IntN(50))*time.Second), seq}
 				h.push(it)
 				model = append(model, it)
 				slices.SortFunc(model, byAt)

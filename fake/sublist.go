@@ -138,7 +138,9 @@ func (l *sublist) match(subj string) *matchResult {
 		hits := lit
 		if wild := l.wild.match(subj, nil); len(wild) > 0 {
 			slices.SortFunc(wild, func(a, b *subscription) int { return cmp.Compare(a.seq, b.seq) })
-			hits = mergeBySeq(lit, wild)
+			if hits = wild; len(lit) > 0 {
+				hits = mergeBySeq(lit, wild)
+			}
 		}
 		for _, sub := range hits {
 			if sub.queue == "" {
