@@ -3,6 +3,7 @@ package natstest
 import (
 	"bytes"
 	"context"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -116,4 +117,36 @@ func benchPrefilled(b *testing.B, js jetstream.JetStream, s jetstream.Stream, da
 		b.Fatal(err)
 	}
 	return c
+}
+
+// BenchmarkJetStreamOrdered: a stream holding b.N 128-byte messages, read through an ordered
+// consumer's Consume with at most 500 messages buffered, as natscli's `nats bench js ordered`
+// reads. One op is one message delivered to the handler.
+func BenchmarkJetStreamOrdered(b *testing.B) {
+	benchJetStream(b, func(b *testing.B, env *Env, js jetstream.JetStream, s jetstream.Stream) {
+		data := make([]byte, 128)
+		benchPrefilled(b, js, s, data)
+		c, err := s.OrderedConsumer(context.Background(), jetstream.OrderedConsumerConfig{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		var got atomic.Int64
+		done := make(chan struct{})
+		b.SetBytes(int64(len(data)))
+		b.ResetTimer()
+		cc, err := c.Consume(func(jetstream.Msg) {
+			if got.Add(1) == int64(b.N) {
+				close(done)
+			}
+		}, jetstream.PullMaxMessages(500))
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer cc.Stop()
+		select {
+		case <-done:
+		case <-time.After(time.Minute):
+			b.Fatalf("handled %d of %d messages in a minute", got.Load(), b.N)
+		}
+	})
 }
