@@ -115,7 +115,7 @@ func decodeStrict(body []byte, v any) error {
 			return err
 		}
 		var sc scan
-		sc.value(schema, json.NewDecoder(bytes.NewReader(raw)))
+		sc.value(schema, raw)
 		if sc.valueErr != nil {
 			// The error of a type's own decoding ends the decoding where it happens: it wins.
 			return sc.valueErr
@@ -224,56 +224,157 @@ type respell struct {
 	with       []byte
 }
 
-// value reads one value from dec against s. It reports false when the decoding stops there.
-func (sc *scan) value(s *keySchema, dec *json.Decoder) bool {
-	if s != nil && s.own != nil {
-		var data json.RawMessage
-		if dec.Decode(&data) != nil {
-			return false
+// value reads raw, one valid JSON value, against s, as encoding/json's decoder would meet its
+// keys and values, by walking its bytes.
+func (sc *scan) value(s *keySchema, raw []byte) {
+	w := walker{b: raw, sc: sc}
+	w.value(s)
+}
+
+// A walker walks a valid JSON value's bytes for a scan; offsets are into b.
+type walker struct {
+	b  []byte
+	i  int
+	sc *scan
+}
+
+func (w *walker) space() {
+	for w.i < len(w.b) {
+		switch w.b[w.i] {
+		case ' ', '\t', '\n', '\r':
+			w.i++
+		default:
+			return
 		}
+	}
+}
+
+// value reads one value against s. It reports false when the decoding stops there.
+func (w *walker) value(s *keySchema) bool {
+	w.space()
+	start := w.i
+	if s == nil {
+		w.skip()
+		return true
+	}
+	if s.own != nil {
+		w.skip()
+		data := w.b[start:w.i]
 		with, err := serverValue(s.own, data)
 		if err != nil {
-			sc.valueErr = err
+			w.sc.valueErr = err
 			return false
 		}
 		if !bytes.Equal(with, data) {
-			end := dec.InputOffset()
-			sc.spans = append(sc.spans, respell{end - int64(len(data)), end, with})
+			w.sc.spans = append(w.sc.spans, respell{int64(start), int64(w.i), with})
 		}
 		return true
 	}
-	tok, err := dec.Token()
-	if err != nil {
-		return false
-	}
-	d, ok := tok.(json.Delim)
-	if !ok {
-		return true
-	}
-	for dec.More() {
-		var sub *keySchema // where the decoder finds another type, it reads nothing inside
-		if s != nil && (d == '[' && s.keys == nil && !s.isMap || d == '{' && s.isMap) {
-			sub = s.elem
-		}
-		if d == '{' {
-			kt, err := dec.Token()
-			if err != nil {
-				return false
+	switch w.b[w.i] {
+	case '{':
+		w.i++
+		for {
+			w.space()
+			switch w.b[w.i] {
+			case '}':
+				w.i++
+				return true
+			case ',':
+				w.i++
+				w.space()
 			}
-			if s != nil && s.keys != nil {
-				k, _ := kt.(string)
+			ks := w.i
+			w.skip()
+			kraw, keyEnd := w.b[ks:w.i], w.i
+			w.space()
+			w.i++ // the colon
+			var sub *keySchema // where the decoder finds another type, it reads nothing inside
+			if s.isMap {
+				sub = s.elem
+			}
+			if s.keys != nil {
+				k := unquoteKey(kraw)
 				var known bool
-				if sub, known = s.keys[foldKey(k)]; !known && !sc.found {
-					sc.unknown, sc.unknownAt, sc.found = k, dec.InputOffset(), true
+				if sub, known = s.keys[foldKey(k)]; !known && !w.sc.found {
+					w.sc.unknown, w.sc.unknownAt, w.sc.found = k, int64(keyEnd), true
 				}
 			}
+			if !w.value(sub) {
+				return false
+			}
 		}
-		if !sc.value(sub, dec) {
-			return false
+	case '[':
+		w.i++
+		var sub *keySchema
+		if s.keys == nil && !s.isMap {
+			sub = s.elem
+		}
+		for {
+			w.space()
+			switch w.b[w.i] {
+			case ']':
+				w.i++
+				return true
+			case ',':
+				w.i++
+			}
+			if !w.value(sub) {
+				return false
+			}
 		}
 	}
-	_, err = dec.Token() // the closing delimiter
-	return err == nil
+	w.skip()
+	return true
+}
+
+// skip moves past one value (or an object's key) that starts at w.i.
+func (w *walker) skip() {
+	switch c := w.b[w.i]; c {
+	case '"':
+		for w.i++; w.i < len(w.b); w.i++ {
+			switch w.b[w.i] {
+			case '\\':
+				w.i++
+			case '"':
+				w.i++
+				return
+			}
+		}
+	case '{', '[':
+		depth := 0
+		for ; w.i < len(w.b); w.i++ {
+			switch w.b[w.i] {
+			case '{', '[':
+				depth++
+			case '}', ']':
+				if depth--; depth == 0 {
+					w.i++
+					return
+				}
+			case '"':
+				w.skip()
+				w.i--
+			}
+		}
+	default: // a number, true, false or null
+		for w.i < len(w.b) {
+			switch w.b[w.i] {
+			case ',', '}', ']', ' ', '\t', '\n', '\r':
+				return
+			}
+			w.i++
+		}
+	}
+}
+
+// unquoteKey is a key's string, its quotes and escapes read.
+func unquoteKey(raw []byte) string {
+	if bytes.IndexByte(raw, '\\') < 0 && utf8.Valid(raw) {
+		return string(raw[1 : len(raw)-1])
+	}
+	var k string
+	_ = json.Unmarshal(raw, &k)
+	return k
 }
 
 // rewritten is raw with the values respelled, and the unknown key's offset moved with them.
