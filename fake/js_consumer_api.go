@@ -1,7 +1,6 @@
 package fake
 
 import (
-	"encoding/json"
 	"reflect"
 	"sort"
 	"strings"
@@ -16,14 +15,6 @@ type createConsumerRequest struct {
 	Action consumerAction           `json:"action"`
 	// Pedantic asks the server to refuse a configuration it would otherwise adjust.
 	Pedantic bool `json:"pedantic,omitempty"`
-}
-
-// ackPolicyGiven reads whether a create request's config names an ack policy: nats-server's
-// zero value is none where the client type's is explicit.
-type ackPolicyGiven struct {
-	Config struct {
-		AckPolicy json.RawMessage `json:"ack_policy"`
-	} `json:"config"`
 }
 
 type consumerInfoResp struct {
@@ -54,11 +45,7 @@ func (j *jetStream) consumerCreate(reply string, kind createSubject, streamName,
 		j.replyErr(reply, typ, jsStreamMismatchErr.err())
 		return
 	}
-	cfg := req.Config
-	var given ackPolicyGiven
-	if decodeRequest(body, &given) == nil && (len(given.Config.AckPolicy) == 0 || string(given.Config.AckPolicy) == "null") {
-		cfg.AckPolicy = jetstream.AckNonePolicy
-	}
+	cfg := req.Config // an ack policy left out is none, as on nats-server (serverZero)
 	if kind == createEphemeral {
 		name = cfg.Name
 	}

@@ -101,6 +101,9 @@ func decodeStrict(body []byte, v any) error {
 		z.serverZero()
 	}
 	schema := schemaOf(reflect.TypeOf(v))
+	if json.Valid(body) { // one value, the usual body: no decoder needed to find it
+		return decodeStrictValue(bytes.TrimSpace(body), v, schema)
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	for {
 		var raw json.RawMessage
@@ -114,24 +117,32 @@ func decodeStrict(body []byte, v any) error {
 			}
 			return err
 		}
-		var sc scan
-		sc.value(schema, raw)
-		if sc.valueErr != nil {
-			// The error of a type's own decoding ends the decoding where it happens: it wins.
-			return sc.valueErr
-		}
-		raw = sc.rewritten(raw)
-		err := json.Unmarshal(raw, v)
-		var typeErr *json.UnmarshalTypeError
-		switch {
-		case err != nil && !errors.As(err, &typeErr):
+		if err := decodeStrictValue(raw, v, schema); err != nil {
 			return err
-		case sc.found && (err == nil || typeErr.Offset > sc.unknownAt):
-			return fmt.Errorf("json: unknown field %q", sc.unknown)
-		case err != nil:
-			return serverTypeError(typeErr, reflect.TypeOf(v))
 		}
 	}
+}
+
+// decodeStrictValue decodes raw, one JSON value, into v as decodeStrict does.
+func decodeStrictValue(raw []byte, v any, schema *keySchema) error {
+	var sc scan
+	sc.value(schema, raw)
+	if sc.valueErr != nil {
+		// The error of a type's own decoding ends the decoding where it happens: it wins.
+		return sc.valueErr
+	}
+	raw = sc.rewritten(raw)
+	err := json.Unmarshal(raw, v)
+	var typeErr *json.UnmarshalTypeError
+	switch {
+	case err != nil && !errors.As(err, &typeErr):
+		return err
+	case sc.found && (err == nil || typeErr.Offset > sc.unknownAt):
+		return fmt.Errorf("json: unknown field %q", sc.unknown)
+	case err != nil:
+		return serverTypeError(typeErr, reflect.TypeOf(v))
+	}
+	return nil
 }
 
 // A serverZeroer sets the fields whose zero value means one thing in nats.go's type and another
@@ -287,7 +298,7 @@ func (w *walker) value(s *keySchema) bool {
 			w.skip()
 			kraw, keyEnd := w.b[ks:w.i], w.i
 			w.space()
-			w.i++ // the colon
+			w.i++              // the colon
 			var sub *keySchema // where the decoder finds another type, it reads nothing inside
 			if s.isMap {
 				sub = s.elem
