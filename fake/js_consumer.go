@@ -477,18 +477,20 @@ func (c *consumer) record(m *storedMsg, dc uint64) uint64 {
 	dseq := c.dseq
 	now := c.st.j.s.clock.Now()
 	if !c.ackNone() {
-		if _, ok := c.pending[m.seq]; !ok {
-			c.pending[m.seq] = &pendingAck{dseq: dseq}
+		p := c.pending[m.seq]
+		if p == nil {
+			p = &pendingAck{dseq: dseq}
+			c.pending[m.seq] = p
 		}
-		c.pending[m.seq].deadline = now.Add(c.ackWaitFor(c.rdc[m.seq]))
-		c.pending[m.seq].ts = now
+		p.deadline = now.Add(c.ackWaitFor(c.rdc[m.seq]))
+		p.ts = now
 		if dseq > c.delivered.c {
 			c.delivered.c = dseq
 		}
 		if m.seq > c.delivered.s {
 			c.delivered.s = m.seq
 		}
-		if c.ackTimer == nil || c.pending[m.seq].deadline.Before(c.ackDue) {
+		if c.ackTimer == nil || p.deadline.Before(c.ackDue) {
 			c.scheduleAck()
 		}
 	} else {

@@ -160,7 +160,13 @@ func (x *seqIndex[T]) nextFrom(seq uint64) (uint64, T, bool) {
 	if x.live == 0 {
 		return 0, zero, false
 	}
-	k := x.prefix(x.pos(seq)) + 1
+	i := x.pos(seq)
+	if i < x.ents.len() {
+		if e := x.ents.at(i); !e.dead { // the usual case: no counting needed
+			return e.seq, e.val, true
+		}
+	}
+	k := x.prefix(i) + 1
 	if k > x.live {
 		return 0, zero, false
 	}
