@@ -143,10 +143,6 @@ func BenchmarkJetStreamOrdered(b *testing.B) {
 			b.Fatal(err)
 		}
 		defer cc.Stop()
-		select {
-		case <-done:
-		case <-time.After(time.Minute):
-			b.Fatalf("handled %d of %d messages in a minute", got.Load(), b.N)
-		}
+		waitHandled(b, done, &got)
 	})
 }

@@ -278,11 +278,7 @@ func BenchmarkJetStreamConsumeAck(b *testing.B) {
 			b.Fatal(err)
 		}
 		defer cc.Stop()
-		select {
-		case <-done:
-		case <-time.After(time.Minute):
-			b.Fatalf("handled %d of %d messages in a minute", acked.Load(), b.N)
-		}
+		waitHandled(b, done, &acked)
 		if n := ackErrs.Load(); n > 0 {
 			b.Fatalf("%d acks failed", n)
 		}
@@ -483,4 +479,15 @@ func processCPU() int64 {
 		return 0
 	}
 	return ru.Utime.Nano() + ru.Stime.Nano()
+}
+
+// waitHandled waits up to a minute for done, closed once a Consume handler has handled b.N
+// messages, which handled counts.
+func waitHandled(b *testing.B, done <-chan struct{}, handled *atomic.Int64) {
+	b.Helper()
+	select {
+	case <-done:
+	case <-time.After(time.Minute):
+		b.Fatalf("handled %d of %d messages in a minute", handled.Load(), b.N)
+	}
 }
