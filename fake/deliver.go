@@ -18,31 +18,41 @@ type message struct {
 // route delivers m to every plain subscription it matches and to one member of each queue group,
 // after the faults in force have had their say, and answers a request nobody hears with a 503.
 func (s *Server) route(m *message) {
-	s.mu.Lock()
 	eff := effect{copies: 1}
-	if len(s.faults) > 0 {
-		eff = s.applyFaultsLocked(m)
-	}
-	if eff.refuse {
-		s.mu.Unlock()
-		s.noResponders(m)
-		return
-	}
-	if eff.fail != nil {
-		s.mu.Unlock()
-		b, _ := json.Marshal(apiHead{Type: typePrefix + "error_response", Error: eff.fail})
-		s.sendTo(m.reply, &message{subject: m.reply, data: b})
-		return
-	}
-	r := s.subs.match(m.subject)
+	var r *matchResult
 	var picks [4]*subscription
 	queued := picks[:0]
-	for i := range r.groups {
-		if sub := s.pickLocked(&r.groups[i], m.from); sub != nil {
-			queued = append(queued, sub)
+	if s.faultsOn.Load() {
+		// Faults in force: they, the match and the picks are one step under the lock, so
+		// that a fault's count is used up in the order messages are routed.
+		s.mu.Lock()
+		if len(s.faults) > 0 {
+			eff = s.applyFaultsLocked(m)
+		}
+		if eff.refuse {
+			s.mu.Unlock()
+			s.noResponders(m)
+			return
+		}
+		if eff.fail != nil {
+			s.mu.Unlock()
+			b, _ := json.Marshal(apiHead{Type: typePrefix + "error_response", Error: eff.fail})
+			s.sendTo(m.reply, &message{subject: m.reply, data: b})
+			return
+		}
+		r = s.subs.match(m.subject)
+		queued = s.pickAllLocked(r, m.from, queued)
+		s.mu.Unlock()
+	} else {
+		// The usual case: the index has its own lock, and the server's is taken only to pick
+		// queue members.
+		r = s.subs.match(m.subject)
+		if len(r.groups) > 0 {
+			s.mu.Lock()
+			queued = s.pickAllLocked(r, m.from, queued)
+			s.mu.Unlock()
 		}
 	}
-	s.mu.Unlock()
 
 	if eff.delay > 0 {
 		s.fanOutLater(m.clone(), eff, r.plain, append([]*subscription(nil), queued...))
@@ -107,6 +117,17 @@ func (s *Server) fanOut(m *message, plain, queued []*subscription) bool {
 	return delivered
 }
 
+// pickAllLocked appends to queued the member of each of r's queue groups that gets the
+// message. s.mu is held.
+func (s *Server) pickAllLocked(r *matchResult, from *client, queued []*subscription) []*subscription {
+	for i := range r.groups {
+		if sub := s.pickLocked(&r.groups[i], from); sub != nil {
+			queued = append(queued, sub)
+		}
+	}
+	return queued
+}
+
 // pickLocked chooses the member of g that gets the next message: at random, or in turn under
 // QueueRoundRobin. A publisher that asked for no echo never gets its own message.
 func (s *Server) pickLocked(g *queueGroup, from *client) *subscription {
@@ -120,8 +141,8 @@ func (s *Server) pickLocked(g *queueGroup, from *client) *subscription {
 	for i := range n {
 		idx := (start + i) % n
 		sub := g.members[idx]
-		if sub.client == from && from != nil && !from.opts.Echo {
-			continue
+		if sub.client == from && from != nil && !from.opts.Echo || sub.gone.Load() {
+			continue // no echo, or unsubscribed since the match
 		}
 		if s.opts.queuePolicy == QueueRoundRobin {
 			s.rr[g.name] = uint64(idx + 1)

@@ -117,6 +117,7 @@ func (f *Fault) String() string {
 func (s *Server) Inject(faults ...*Fault) (remove func()) {
 	s.mu.Lock()
 	s.faults = append(s.faults, faults...)
+	s.faultsOn.Store(len(s.faults) > 0)
 	s.mu.Unlock()
 	return func() {
 		s.mu.Lock()
@@ -131,6 +132,7 @@ func (s *Server) removeFaultLocked(f *Fault) {
 	for i, g := range s.faults {
 		if g == f {
 			s.faults = append(s.faults[:i:i], s.faults[i+1:]...)
+			s.faultsOn.Store(len(s.faults) > 0)
 			return
 		}
 	}

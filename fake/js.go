@@ -118,16 +118,14 @@ func (s *Server) unsubscribeInternal(sub *subscription) {
 // whatever m's own subject: JetStream deliveries keep the stored subject and go to an inbox or a
 // deliver subject. It reports whether any client got it.
 func (s *Server) sendTo(target string, m *message) bool {
-	s.mu.Lock()
 	r := s.subs.match(target)
 	var picks [4]*subscription
 	queued := picks[:0]
-	for i := range r.groups {
-		if sub := s.pickLocked(&r.groups[i], nil); sub != nil {
-			queued = append(queued, sub)
-		}
+	if len(r.groups) > 0 {
+		s.mu.Lock()
+		queued = s.pickAllLocked(r, nil, queued)
+		s.mu.Unlock()
 	}
-	s.mu.Unlock()
 	ok := false
 	for _, sub := range r.plain {
 		if sub.internal == nil {
@@ -142,8 +140,6 @@ func (s *Server) sendTo(target string, m *message) bool {
 
 // hasInterest reports whether a client subscription would receive target.
 func (s *Server) hasInterest(target string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	r := s.subs.match(target)
 	for _, sub := range r.plain {
 		if sub.internal == nil {

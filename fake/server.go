@@ -52,6 +52,7 @@ type Server struct {
 	// connect does not change which queue member gets a message
 	rr        map[string]uint64 // round-robin position per queue group
 	faults    []*Fault
+	faultsOn  atomic.Bool          // faults holds any: route takes s.mu for them only then
 	pinged    map[*client]struct{} // clients sent a PING since the last FastForward
 	interestC chan struct{}        // closed and replaced when subscriptions change
 
@@ -394,6 +395,7 @@ func (s *Server) removeClient(c *client) {
 	delete(s.pinged, c)
 	var changed []string
 	for _, sub := range c.subs {
+		sub.gone.Store(true) // a publish that matched it before picks another queue member
 		s.subs.remove(sub)
 		changed = append(changed, sub.subject)
 	}

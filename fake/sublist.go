@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/natskit/natskit/internal/subject"
@@ -41,20 +42,23 @@ type matchResult struct {
 // sublist is the subject index: literal subjects by map, wildcard subscriptions in a level trie
 // (subtrie.go), and a cache of results per published subject. A subscription that comes or goes
 // drops only the results it changes: a literal one its own subject's, a wildcard one those of
-// the subjects it matches.
+// the subjects it matches. The index has its own lock, which a publish does not take when its
+// subject's result is cached: the cache is a sync.Map, read without a lock or a shared write,
+// and written (results added, dropped) under l.mu.
 type sublist struct {
+	mu      sync.Mutex
 	seq     uint64
 	literal map[string][]*subscription
 	wild    trieNode[*subscription]
 	count   int
-	cache   map[string]*matchResult
+	cache   sync.Map // subject -> *matchResult
+	cached  int      // entries in cache
 }
 
 const maxCache = 4096
 
 func (l *sublist) init() {
 	l.literal = make(map[string][]*subscription)
-	l.cache = make(map[string]*matchResult)
 }
 
 func hasWildcard(s string) bool {
@@ -67,6 +71,8 @@ func hasWildcard(s string) bool {
 }
 
 func (l *sublist) insert(sub *subscription) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	l.seq++
 	sub.seq = l.seq
 	if hasWildcard(sub.subject) {
@@ -78,26 +84,33 @@ func (l *sublist) insert(sub *subscription) {
 	l.invalidate(sub.subject)
 }
 
-// invalidate drops the cached results a subscription on pattern changes.
+// invalidate drops the cached results a subscription on pattern changes. l.mu is held.
 func (l *sublist) invalidate(pattern string) {
 	if !hasWildcard(pattern) {
-		delete(l.cache, pattern)
+		if _, ok := l.cache.LoadAndDelete(pattern); ok {
+			l.cached--
+		}
 		return
 	}
 	if strings.ContainsAny(pattern, " \t\n\r\f") {
 		// subject.Matches lets whitespace match nothing; the index compares tokens as they
 		// are, as nats-server does ("SUB a\f.*" receives "a\f.x")
-		clear(l.cache)
+		l.cache.Clear()
+		l.cached = 0
 		return
 	}
-	for subj := range l.cache {
-		if subject.Matches(pattern, subj) {
-			delete(l.cache, subj)
+	l.cache.Range(func(k, _ any) bool {
+		if subject.Matches(pattern, k.(string)) {
+			l.cache.Delete(k)
+			l.cached--
 		}
-	}
+		return true
+	})
 }
 
 func (l *sublist) remove(sub *subscription) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	var ok bool
 	if hasWildcard(sub.subject) {
 		ok = l.wild.drop(sub, sub.subject)
@@ -118,6 +131,8 @@ func (l *sublist) remove(sub *subscription) {
 
 // all lists every subscription, in no particular order.
 func (l *sublist) all() []*subscription {
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	out := make([]*subscription, 0, l.count)
 	for _, list := range l.literal {
 		out = append(out, list...)
@@ -129,8 +144,13 @@ func (l *sublist) all() []*subscription {
 // match returns the subscriptions subj reaches, in the order they were made. The result is
 // shared: do not modify it.
 func (l *sublist) match(subj string) *matchResult {
-	if r, ok := l.cache[subj]; ok {
-		return r
+	if r, ok := l.cache.Load(subj); ok {
+		return r.(*matchResult)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if r, ok := l.cache.Load(subj); ok {
+		return r.(*matchResult)
 	}
 	r := &matchResult{}
 	if routable(subj) {
@@ -160,10 +180,12 @@ func (l *sublist) match(subj string) *matchResult {
 			}
 		}
 	}
-	if len(l.cache) >= maxCache {
-		clear(l.cache)
+	if l.cached >= maxCache {
+		l.cache.Clear()
+		l.cached = 0
 	}
-	l.cache[subj] = r
+	l.cache.Store(subj, r)
+	l.cached++
 	return r
 }
 

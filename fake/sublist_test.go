@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/natskit/natskit/internal/subject"
@@ -55,7 +57,7 @@ func TestSublistInvalidatesWhatChanges(t *testing.T) {
 	if r := l.match("a.c"); len(r.plain) != 1 {
 		t.Fatalf("a.c reaches %d after a.* came, want 1", len(r.plain))
 	}
-	if _, ok := l.cache["x.y"]; !ok {
+	if _, ok := l.cache.Load("x.y"); !ok {
 		t.Fatal("a.* dropped the cached result of x.y, which it does not match")
 	}
 	lit := &subscription{subject: "x.y", sid: "3"}
@@ -63,7 +65,7 @@ func TestSublistInvalidatesWhatChanges(t *testing.T) {
 	if r := l.match("x.y"); len(r.plain) != 1 {
 		t.Fatalf("x.y reaches %d after its own subscription came, want 1", len(r.plain))
 	}
-	if _, ok := l.cache["a.c"]; !ok {
+	if _, ok := l.cache.Load("a.c"); !ok {
 		t.Fatal("a literal x.y dropped the cached result of a.c")
 	}
 	l.remove(w)
@@ -198,4 +200,93 @@ func TestSublistWhitespaceInTokens(t *testing.T) {
 	if r := l.match("a\f.x"); len(r.plain) != 0 {
 		t.Fatalf("a\\f.x reaches %d after a\\f.* went, want 0", len(r.plain))
 	}
+}
+
+// The index takes matches from several goroutines while subscriptions come and go: every result
+// holds only subscriptions that match, and once the changes stop, a match sees exactly what is
+// subscribed (no result cached from before a change survives it).
+func TestSublistConcurrentMatchAndChange(t *testing.T) {
+	var l sublist
+	l.init()
+	patterns := []string{"a.b", "a.*", "a.>", "*.b", ">", "c.d", "c.*"}
+	subjects := []string{"a.b", "a.c", "c.d", "x.b", "a.b.c"}
+	stop := make(chan struct{})
+	errs := make(chan string, 4)
+	var done sync.WaitGroup
+	for g := range 3 {
+		done.Add(1)
+		go func() {
+			defer done.Done()
+			r := rand.New(rand.NewPCG(uint64(g), 5))
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				subj := subjects[r.IntN(len(subjects))]
+				for _, sub := range l.match(subj).plain {
+					if !subject.Matches(sub.subject, subj) {
+						select {
+						case errs <- sub.subject + " in the result for " + subj:
+						default:
+						}
+					}
+				}
+			}
+		}()
+	}
+	r := rand.New(rand.NewPCG(9, 9))
+	var live []*subscription
+	for range 5000 {
+		if len(live) > 0 && r.IntN(2) == 0 {
+			i := r.IntN(len(live))
+			l.remove(live[i])
+			live = slices.Delete(live, i, i+1)
+			continue
+		}
+		sub := &subscription{subject: patterns[r.IntN(len(patterns))]}
+		l.insert(sub)
+		live = append(live, sub)
+	}
+	close(stop)
+	done.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+	for _, subj := range subjects {
+		var want []*subscription
+		for _, sub := range live {
+			if subject.Matches(sub.subject, subj) {
+				want = append(want, sub)
+			}
+		}
+		got := l.match(subj).plain
+		slices.SortFunc(want, func(a, b *subscription) int { return cmp.Compare(a.seq, b.seq) })
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: %d subscriptions matched, want %d", subj, len(got), len(want))
+		}
+	}
+}
+
+// BenchmarkRouteParallel: publishes routed from several goroutines at once, each to an
+// internal subscription of its own subject (a cached match), as several publishing connections
+// route at once: what the server's lock costs them.
+func BenchmarkRouteParallel(b *testing.B) {
+	s, err := NewServer(WithoutListener(), WithoutJetStream())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	var next atomic.Int64
+	for i := range 8 {
+		s.subscribeInternal("p."+strconv.Itoa(i), func(*message) bool { return true })
+	}
+	b.RunParallel(func(pb *testing.PB) {
+		m := &message{subject: "p." + strconv.Itoa(int(next.Add(1)%8))}
+		for pb.Next() {
+			s.route(m)
+		}
+	})
 }
