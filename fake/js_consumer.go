@@ -195,7 +195,7 @@ func (c *consumer) selectStart() {
 			c.sseq = last + 1
 			if cfg.OptStartTime != nil {
 				for _, m := range st.msgs.from(0) {
-					if !m.ts.Before(*cfg.OptStartTime) {
+					if !m.time().Before(*cfg.OptStartTime) {
 						c.sseq = m.seq
 						break
 					}

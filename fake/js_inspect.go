@@ -169,7 +169,7 @@ func (s *Server) Stream(name string) (StreamState, bool) {
 }
 
 func (m *storedMsg) export() StoredMessage {
-	sm := StoredMessage{Sequence: m.seq, Subject: m.subj, Data: append([]byte(nil), m.data...), Time: m.ts}
+	sm := StoredMessage{Sequence: m.seq, Subject: m.subj, Data: append([]byte(nil), m.data...), Time: m.time()}
 	if len(m.hdr) > 0 {
 		sm.Header = decodeHeader(m.hdr)
 	}

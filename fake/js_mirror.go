@@ -205,7 +205,7 @@ func (l *streamLink) startAfter(origin *stream) uint64 {
 		return l.src.OptStartSeq - 1
 	case l.src.OptStartTime != nil:
 		for _, m := range origin.msgs.from(0) {
-			if !m.ts.Before(*l.src.OptStartTime) {
+			if !m.time().Before(*l.src.OptStartTime) {
 				return m.seq - 1
 			}
 		}
@@ -282,7 +282,7 @@ func (l *streamLink) catchUp() {
 func (l *streamLink) store(subj string, m *storedMsg) *apiError {
 	var e *apiError
 	if l.mirror {
-		_, _, e = l.st.ingestLinked(subj, m.hdr, m.data, &linkedMsg{mirror: true, seq: m.seq, ts: m.ts})
+		_, _, e = l.st.ingestLinked(subj, m.hdr, m.data, &linkedMsg{mirror: true, seq: m.seq, ts: m.time()})
 	} else {
 		_, _, e = l.st.ingestLinked(subj, l.sourceHeader(m), m.data, &linkedMsg{})
 	}

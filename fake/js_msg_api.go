@@ -70,7 +70,7 @@ func (j *jetStream) msgGet(reply, name string, body []byte) {
 		j.replyErr(reply, typ, jsNoMessageFoundErr.err())
 		return
 	}
-	sm := storedMsgJSON{Subject: m.subj, Sequence: m.seq, Header: m.hdr, Data: m.data, Time: m.ts}
+	sm := storedMsgJSON{Subject: m.subj, Sequence: m.seq, Header: m.hdr, Data: m.data, Time: m.time()}
 	if req.NoHeaders {
 		sm.Header = nil
 	}
@@ -243,7 +243,7 @@ func (j *jetStream) directGetBatch(st *stream, reply string, req msgGetRequest) 
 		var h []byte
 		if !req.NoHeaders {
 			kv := []string{"Nats-Stream", st.name(), "Nats-Subject", m.subj,
-				"Nats-Sequence", strconv.FormatUint(m.seq, 10), "Nats-Time-Stamp", tsString(m.ts)}
+				"Nats-Sequence", strconv.FormatUint(m.seq, 10), "Nats-Time-Stamp", tsString(m.time())}
 			if isBatch {
 				np = max(np, 1) - 1
 				kv = append(kv, "Nats-Num-Pending", strconv.FormatUint(np, 10), "Nats-Last-Sequence", strconv.FormatUint(lseq, 10))
@@ -316,7 +316,7 @@ func (j *jetStream) directGetMulti(st *stream, reply string, req msgGetRequest) 
 			continue
 		}
 		h := appendHeaders(m.hdr, "Nats-Stream", st.name(), "Nats-Subject", m.subj,
-			"Nats-Sequence", strconv.FormatUint(m.seq, 10), "Nats-Time-Stamp", tsString(m.ts),
+			"Nats-Sequence", strconv.FormatUint(m.seq, 10), "Nats-Time-Stamp", tsString(m.time()),
 			"Nats-Num-Pending", strconv.FormatUint(np, 10), "Nats-Last-Sequence", strconv.FormatUint(lseq, 10))
 		lseq = m.seq
 		j.s.sendTo(reply, &message{subject: reply, hdr: h, data: m.data})
@@ -346,7 +346,7 @@ func (st *stream) numPending(seq uint64, filter string) uint64 {
 // seqFromTime is the first sequence stored at or after t, or the next sequence if none is.
 func (st *stream) seqFromTime(t time.Time) uint64 {
 	for m := st.find(msgGetRequest{NextFor: ">"}); m != nil; m = st.find(msgGetRequest{Seq: m.seq + 1, NextFor: ">"}) {
-		if !m.ts.Before(t) {
+		if !m.time().Before(t) {
 			return m.seq
 		}
 	}

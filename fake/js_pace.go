@@ -71,7 +71,7 @@ func (c *consumer) nextPaced() (*storedMsg, uint64) {
 	if c.pace.stage == 0 {
 		c.pace.stage = 1
 		if c.replaysOriginal() && !c.pace.lastTS.IsZero() {
-			if d := m.ts.Sub(c.pace.lastTS); d > time.Millisecond {
+			if d := m.time().Sub(c.pace.lastTS); d > time.Millisecond {
 				wait = d
 			}
 		}
@@ -93,7 +93,7 @@ func (c *consumer) nextPaced() (*storedMsg, uint64) {
 		return nil, 0
 	}
 	c.pace.held, c.pace.heldDC = nil, 0
-	c.pace.lastTS = m.ts
+	c.pace.lastTS = m.time()
 	return m, dc
 }
 
@@ -154,7 +154,7 @@ func (c *consumer) ackSubject(m *storedMsg, dc, dseq, pending uint64) string {
 	b = append(b, '.')
 	b = strconv.AppendUint(b, dseq, 10)
 	b = append(b, '.')
-	b = strconv.AppendInt(b, m.ts.UnixNano(), 10)
+	b = strconv.AppendInt(b, m.ns, 10)
 	b = append(b, '.')
 	b = strconv.AppendUint(b, pending, 10)
 	return string(b)

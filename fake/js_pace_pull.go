@@ -24,7 +24,7 @@ func (c *consumer) replayWait(m *storedMsg) time.Duration {
 	if !c.replaysOriginal() || c.pace.lastTS.IsZero() {
 		return 0
 	}
-	if d := m.ts.Sub(c.pace.lastTS); d > time.Millisecond {
+	if d := m.time().Sub(c.pace.lastTS); d > time.Millisecond {
 		return d
 	}
 	return 0
@@ -47,7 +47,7 @@ func (c *consumer) deliverPull(w *pullRequest, m *storedMsg, dc uint64) (ended, 
 		return ended, true
 	}
 	if c.cfg.ReplayPolicy == jetstream.ReplayOriginalPolicy {
-		c.pace.lastTS = m.ts
+		c.pace.lastTS = m.time()
 	}
 	return c.deliverTo(w, m, dc), false
 }
@@ -67,7 +67,7 @@ func (c *consumer) pullDue() {
 		return
 	}
 	c.pace.pull = nil
-	c.pace.lastTS = h.m.ts
+	c.pace.lastTS = h.m.time()
 	sent := c.send(h.w.reply, h.m, h.dc)
 	h.w.lastSent = j.mark()
 	if h.w.maxBytes {

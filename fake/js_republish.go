@@ -139,7 +139,7 @@ func (st *stream) republishing(subj string, hdr, data []byte, store func() (uint
 func (st *stream) republish(target, subj string, seq, lastSeq uint64, hdr, data []byte) {
 	ts := st.j.s.clock.Now()
 	if m := st.get(seq); m != nil {
-		hdr, data, ts = m.hdr, m.data, m.ts
+		hdr, data, ts = m.hdr, m.data, m.time()
 	}
 	kv := []string{
 		"Nats-Stream", st.name(),

@@ -199,7 +199,7 @@ func (st *stream) scheduleStored(m *storedMsg) {
 	}
 	s := st.sched
 	scheduler, _ := hdrGet(m.hdr, hdrScheduler)
-	if next, e := st.nextSchedule(m.hdr, m.ts); e == nil && !next.IsZero() {
+	if next, e := st.nextSchedule(m.hdr, m.time()); e == nil && !next.IsZero() {
 		s.bySubj[m.subj] = &schedEntry{seq: m.seq, at: next}
 	} else if scheduler == "" {
 		delete(s.bySubj, m.subj)

@@ -265,12 +265,12 @@ func (st *stream) storeWith(subj string, hdr, data []byte, internal bool, from *
 // "all" or "") and ttl its Nats-TTL; from is set for one a mirror or source brings in. What the
 // stream's limits refuse is still refused.
 func (st *stream) put(subj string, hdr, data []byte, now time.Time, rollup string, ttl time.Duration, from *linkedMsg) (uint64, bool, *apiError) {
-	m := &storedMsg{subj: subj, seq: st.last + 1, ts: now, ttl: ttl}
+	m := &storedMsg{subj: subj, seq: st.last + 1, ns: now.UnixNano(), ttl: ttl}
 	if from != nil && from.mirror {
 		if from.seq <= st.last {
 			return 0, true, nil // had it already
 		}
-		m.seq, m.ts, now = from.seq, from.ts, from.ts
+		m.seq, m.ns, now = from.seq, from.ts.UnixNano(), from.ts
 	}
 	// One allocation holds the headers and the payload.
 	buf := make([]byte, len(hdr)+len(data))
@@ -305,7 +305,7 @@ func (st *stream) put(subj string, hdr, data []byte, now time.Time, rollup strin
 	st.msgs.push(m.seq, m)
 	if m.ttl > 0 {
 		st.ttls++
-		st.ttlq.push(ttlItem{m.ts.Add(m.ttl).UnixNano(), m.seq})
+		st.ttlq.push(ttlItem{m.ns + int64(m.ttl), m.seq})
 	}
 	if st.msgs.len() == 1 {
 		st.first = m.seq
@@ -347,7 +347,7 @@ func (st *stream) put(subj string, hdr, data []byte, now time.Time, rollup strin
 	}
 	// The TTL timer is set again only when this message expires before it would fire, or
 	// when the heap holds twice the messages with a TTL (scheduleTTL then sweeps it).
-	if ttl > 0 && (len(st.ttlq) > 2*st.ttls+64 || !st.ttlTimer.dueBy(m.ts.Add(m.ttl))) {
+	if ttl > 0 && (len(st.ttlq) > 2*st.ttls+64 || !st.ttlTimer.dueBy(m.time().Add(m.ttl))) {
 		st.scheduleTTL()
 	}
 	taking := st.consumersFor(m.subj)

@@ -24,7 +24,7 @@ func (st *stream) expire() {
 		// The oldest first; Nats-TTL: never outlives MaxAge, as on nats-server.
 		var old []*storedMsg
 		for _, m := range st.msgs.from(st.first) {
-			if now.Sub(m.ts) < st.cfg.MaxAge {
+			if now.Sub(m.time()) < st.cfg.MaxAge {
 				break
 			}
 			if m.ttl >= 0 {
@@ -104,7 +104,7 @@ func (st *stream) scheduleAge() {
 	if first == nil {
 		return
 	}
-	due := first.ts.Add(st.cfg.MaxAge).Sub(st.j.s.clock.Now())
+	due := first.time().Add(st.cfg.MaxAge).Sub(st.j.s.clock.Now())
 	st.ageTimer = st.j.s.clock.AfterFunc(max(due, 0), st.onTimer)
 }
 
