@@ -19,12 +19,12 @@ type message struct {
 // after the faults in force have had their say, and answers a request nobody hears with a 503.
 func (s *Server) route(m *message) {
 	eff := effect{copies: 1}
-	var r *matchResult
+	// The index has its own lock; the server's is taken only for faults in force and to pick
+	// queue members.
+	r := s.subs.match(m.subject)
 	var picks [4]*subscription
 	queued := picks[:0]
-	if s.faultsOn.Load() {
-		// Faults in force: they, the match and the picks are one step under the lock, so
-		// that a fault's count is used up in the order messages are routed.
+	if faulty := s.faultsOn.Load(); faulty || len(r.groups) > 0 {
 		s.mu.Lock()
 		if len(s.faults) > 0 {
 			eff = s.applyFaultsLocked(m)
@@ -40,18 +40,8 @@ func (s *Server) route(m *message) {
 			s.sendTo(m.reply, &message{subject: m.reply, data: b})
 			return
 		}
-		r = s.subs.match(m.subject)
 		queued = s.pickAllLocked(r, m.from, queued)
 		s.mu.Unlock()
-	} else {
-		// The usual case: the index has its own lock, and the server's is taken only to pick
-		// queue members.
-		r = s.subs.match(m.subject)
-		if len(r.groups) > 0 {
-			s.mu.Lock()
-			queued = s.pickAllLocked(r, m.from, queued)
-			s.mu.Unlock()
-		}
 	}
 
 	if eff.delay > 0 {
@@ -242,14 +232,12 @@ func (s *Server) noResponders(m *message) {
 	if c == nil || m.reply == "" || !c.opts.NoResponders || !c.opts.Headers {
 		return
 	}
-	s.mu.Lock()
 	var target *subscription
 	for _, sub := range s.subs.match(m.reply).plain {
 		if sub.client == c && (target == nil || sub.subject == m.reply && target.subject != m.reply) {
 			target = sub
 		}
 	}
-	s.mu.Unlock()
 	if target == nil {
 		return
 	}

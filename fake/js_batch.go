@@ -97,7 +97,7 @@ func (st *stream) batchErr(to string, queued int, e *apiError) {
 
 // batchAck is the ack of a committed batch: the last message's sequence, the batch and its size.
 func (st *stream) batchAck(seq uint64, id string, count uint64) []byte {
-	return fmt.Appendf(nil, `{"stream":%q,"seq":%d,"batch":%q,"count":%d}`, st.name(), seq, id, count)
+	return st.storedAck(seq, fmt.Sprintf(`,"batch":%q,"count":%d}`, id, count))
 }
 
 // atomicCount is how many atomic batches are open on the server.

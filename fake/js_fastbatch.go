@@ -336,8 +336,7 @@ func (st *stream) handleFast(r *fastReq, m *message) {
 		if !b.gapOk && b.lseq == 1 {
 			delete(st.fast, id)
 			if dup && dupSeq > 0 {
-				st.batchReply(m.reply, queued, fmt.Appendf(nil, `{"stream":%q,"seq":%d,"duplicate": true,"batch":%q,"count":%d}`,
-					st.name(), dupSeq, id, r.seq))
+				st.batchReply(m.reply, queued, st.storedAck(dupSeq, fmt.Sprintf(`,"duplicate": true,"batch":%q,"count":%d}`, id, r.seq)))
 				return
 			}
 			fail(e)

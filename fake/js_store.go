@@ -81,12 +81,11 @@ func (st *stream) subjectCount(subj string) int {
 	return 0
 }
 
+// pubAck is a refused publish's ack, as nats-server marshals it; storedAck writes the others.
 type pubAck struct {
-	Error     *apiError `json:"error,omitempty"`
-	Stream    string    `json:"stream"`
-	Sequence  uint64    `json:"seq"`
-	Duplicate bool      `json:"duplicate,omitempty"`
-	Value     string    `json:"val,omitempty"`
+	Error    *apiError `json:"error,omitempty"`
+	Stream   string    `json:"stream"`
+	Sequence uint64    `json:"seq"`
 }
 
 // handlePublish stores a message published on one of the stream's subjects and acknowledges it
@@ -112,14 +111,15 @@ func (st *stream) handlePublish(m *message) bool {
 		return true
 	}
 	var b []byte
-	if e == nil && !dup && !st.cfg.AllowMsgCounter {
-		b = st.storedAck(seq)
-	} else {
-		ack := pubAck{Stream: st.name(), Sequence: seq, Duplicate: dup, Error: e}
-		if e == nil && !dup {
-			ack.Value = st.counterAck(seq)
-		}
-		b, _ = json.Marshal(ack)
+	switch {
+	case e != nil:
+		b, _ = json.Marshal(pubAck{Stream: st.name(), Error: e})
+	case dup:
+		b = st.storedAck(seq, `,"duplicate": true}`)
+	case st.cfg.AllowMsgCounter:
+		b = st.storedAck(seq, fmt.Sprintf(`,"val":%q}`, st.counterAck(seq)))
+	default:
+		b = st.storedAck(seq, "}")
 	}
 	if st.cfg.RePublish != nil && len(j.outbox) > queued { // the server sends a republish before the ack
 		j.outbox = append(j.outbox, &message{subject: m.reply, data: b, direct: true})
@@ -129,16 +129,17 @@ func (st *stream) handlePublish(m *message) bool {
 	return true
 }
 
-// storedAck is the ack of a message stored as seq, written as nats-server writes it: the
-// stream's name quoted as Go quotes it, then the sequence.
-func (st *stream) storedAck(seq uint64) []byte {
+// storedAck is the ack of a message stored (or found a duplicate of) as seq, written as
+// nats-server writes every such ack: the stream's name quoted as Go quotes it, the sequence,
+// then tail, which closes the object ("}", a duplicate's, a counter's or a batch's fields).
+func (st *stream) storedAck(seq uint64, tail string) []byte {
 	if st.ackPrefix == nil {
 		st.ackPrefix = fmt.Appendf(nil, "{%q:%q,%q:", "stream", st.name(), "seq")
 	}
-	b := make([]byte, 0, len(st.ackPrefix)+21)
+	b := make([]byte, 0, len(st.ackPrefix)+20+len(tail))
 	b = append(b, st.ackPrefix...)
 	b = strconv.AppendUint(b, seq, 10)
-	return append(b, '}')
+	return append(b, tail...)
 }
 
 var errNotStored = errors.New("not stored")

@@ -281,28 +281,33 @@ func (w *walker) value(s *keySchema) bool {
 		}
 		return true
 	}
-	switch w.b[w.i] {
-	case '{':
-		w.i++
-		for {
+	open := w.b[w.i]
+	if open != '{' && open != '[' {
+		w.skip()
+		return true
+	}
+	// Where the decoder finds another type than the schema's, it reads nothing inside.
+	var elem *keySchema
+	if open == '{' && s.isMap || open == '[' && s.keys == nil && !s.isMap {
+		elem = s.elem
+	}
+	for w.i++; ; {
+		w.space()
+		switch w.b[w.i] {
+		case '}', ']':
+			w.i++
+			return true
+		case ',':
+			w.i++
 			w.space()
-			switch w.b[w.i] {
-			case '}':
-				w.i++
-				return true
-			case ',':
-				w.i++
-				w.space()
-			}
+		}
+		sub := elem
+		if open == '{' {
 			ks := w.i
 			w.skip()
 			kraw, keyEnd := w.b[ks:w.i], w.i
 			w.space()
-			w.i++              // the colon
-			var sub *keySchema // where the decoder finds another type, it reads nothing inside
-			if s.isMap {
-				sub = s.elem
-			}
+			w.i++ // the colon
 			if s.keys != nil {
 				k := unquoteKey(kraw)
 				var known bool
@@ -310,32 +315,11 @@ func (w *walker) value(s *keySchema) bool {
 					w.sc.unknown, w.sc.unknownAt, w.sc.found = k, int64(keyEnd), true
 				}
 			}
-			if !w.value(sub) {
-				return false
-			}
 		}
-	case '[':
-		w.i++
-		var sub *keySchema
-		if s.keys == nil && !s.isMap {
-			sub = s.elem
-		}
-		for {
-			w.space()
-			switch w.b[w.i] {
-			case ']':
-				w.i++
-				return true
-			case ',':
-				w.i++
-			}
-			if !w.value(sub) {
-				return false
-			}
+		if !w.value(sub) {
+			return false
 		}
 	}
-	w.skip()
-	return true
 }
 
 // skip moves past one value (or an object's key) that starts at w.i.

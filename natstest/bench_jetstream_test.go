@@ -97,11 +97,11 @@ func BenchmarkObjectPutGet10MiB(b *testing.B) {
 	}
 }
 
-// benchPrefilled publishes b.N messages of data on b.x into s (which must then hold them) and
-// makes a durable explicit-ack pull consumer on it.
-func benchPrefilled(b *testing.B, js jetstream.JetStream, s jetstream.Stream, data []byte) jetstream.Consumer {
+// publishAll publishes n copies of data on b.x with PublishAsync and waits up to a minute for
+// every ack.
+func publishAll(b *testing.B, js jetstream.JetStream, n int, data []byte) {
 	b.Helper()
-	for range b.N {
+	for range n {
 		if _, err := js.PublishAsync("b.x", data, jetstream.WithStallWait(10*time.Second)); err != nil {
 			b.Fatal(err)
 		}
@@ -109,8 +109,15 @@ func benchPrefilled(b *testing.B, js jetstream.JetStream, s jetstream.Stream, da
 	select {
 	case <-js.PublishAsyncComplete():
 	case <-time.After(time.Minute):
-		b.Fatal("pre-filling the stream took over a minute")
+		b.Fatalf("%d of %d async publishes unacknowledged after a minute", js.PublishAsyncPending(), n)
 	}
+}
+
+// benchPrefilled publishes b.N messages of data on b.x into s (which must then hold them) and
+// makes a durable explicit-ack pull consumer on it.
+func benchPrefilled(b *testing.B, js jetstream.JetStream, s jetstream.Stream, data []byte) jetstream.Consumer {
+	b.Helper()
+	publishAll(b, js, b.N, data)
 	benchStreamHolds(b, s, b.N)
 	c, err := s.CreateConsumer(context.Background(), jetstream.ConsumerConfig{Durable: "c", AckPolicy: jetstream.AckExplicitPolicy})
 	if err != nil {

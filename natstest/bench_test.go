@@ -234,16 +234,7 @@ func BenchmarkJetStreamPublishAsync(b *testing.B) {
 		data := make([]byte, 128)
 		b.SetBytes(int64(len(data)))
 		b.ResetTimer()
-		for range b.N {
-			if _, err := js.PublishAsync("b.x", data, jetstream.WithStallWait(10*time.Second)); err != nil {
-				b.Fatal(err)
-			}
-		}
-		select {
-		case <-js.PublishAsyncComplete():
-		case <-time.After(time.Minute):
-			b.Fatalf("%d of %d async publishes unacknowledged after a minute", js.PublishAsyncPending(), b.N)
-		}
+		publishAll(b, js, b.N, data)
 		b.StopTimer()
 		mu.Lock()
 		defer mu.Unlock()

@@ -47,6 +47,41 @@ func TestJSPublishAckOnTheWire(t *testing.T) {
 	})
 }
 
+// TestJSPublishAckBytes: the ack's bytes as nats-server writes them: the stream's name quoted
+// as Go quotes it (no JSON escapes for < and &), a duplicate with a space after its colon, a
+// counter's value.
+func TestJSPublishAckBytes(t *testing.T) {
+	eachJS(t, func(t *testing.T, env *natstest.Env) {
+		spStream(t, env, jetstream.StreamConfig{Name: "Q<&", Subjects: []string{"q.>"}})
+		spStream(t, env, jetstream.StreamConfig{Name: "C", Subjects: []string{"c.>"}, AllowMsgCounter: true})
+		send := func(subj string, hdr ...string) string {
+			t.Helper()
+			m := nats.NewMsg(subj)
+			for i := 0; i+1 < len(hdr); i += 2 {
+				m.Header.Set(hdr[i], hdr[i+1])
+			}
+			if len(hdr) == 0 || hdr[0] != "Nats-Incr" {
+				m.Data = []byte("x")
+			}
+			r, err := env.Conn().RequestMsg(m, patience)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return string(r.Data)
+		}
+		for _, tc := range []struct{ got, want string }{
+			{send("q.1"), `{"stream":"Q<&","seq":1}`},
+			{send("q.2", "Nats-Msg-Id", "d"), `{"stream":"Q<&","seq":2}`},
+			{send("q.3", "Nats-Msg-Id", "d"), `{"stream":"Q<&","seq":2,"duplicate": true}`},
+			{send("c.1", "Nats-Incr", "5"), `{"stream":"C","seq":1,"val":"5"}`},
+		} {
+			if tc.got != tc.want {
+				t.Errorf("ack %s, want %s", tc.got, tc.want)
+			}
+		}
+	})
+}
+
 // TestJSPublishCoreStored: a plain core publish, without a reply subject, into a stream's
 // subject is stored as well, and core subscribers still get their copy.
 func TestJSPublishCoreStored(t *testing.T) {
